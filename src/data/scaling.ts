@@ -1,0 +1,29 @@
+/**
+ * The numbers of the Kaggle frame, in one place: images are 96x96 grayscale,
+ * pixels are scaled from 0..255 to [0, 1], and keypoint coordinates from
+ * pixels to [-1, 1] by (v - 48) / 48. So an RMSE in pixels is sqrt(MSE) * 48.
+ */
+
+/** Width and height of the frame every network sees. */
+export const IMAGE_SIZE = 96;
+/** Centre of the frame in pixels; targets are (v - TARGET_CENTER) / TARGET_SCALE. */
+export const TARGET_CENTER = 48;
+/** Half the frame in pixels. */
+export const TARGET_SCALE = 48;
+/** Largest pixel value of an 8-bit image. */
+export const PIXEL_MAX = 255;
+
+/** Pixel coordinate -> network target. */
+export function scaleTarget(pixels: number): number {
+  return (pixels - TARGET_CENTER) / TARGET_SCALE;
+}
+
+/** Network target -> pixel coordinate. */
+export function unscaleTarget(target: number): number {
+  return target * TARGET_SCALE + TARGET_CENTER;
+}
+
+/** Root of a mean squared error in target units, as pixels. */
+export function rmseInPixels(mse: number): number {
+  return Math.sqrt(mse) * TARGET_SCALE;
+}
