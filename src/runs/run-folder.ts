@@ -1,0 +1,221 @@
+/**
+ * A run folder: everything one training run leaves behind, so it can be
+ * compared, plotted, reproduced and resumed.
+ *
+ * Layout (names in {@link RUN_FILES}):
+ *   config.json    the full resolved training config (what --resume reads back)
+ *   run.json       seed, data fingerprint, machine, engine, timings, status, model paths
+ *   history.json   per-epoch records (missing numbers as null)
+ *   history.csv    the same, one row per epoch
+ *   model-best.fpm the net at its best validation loss
+ *   model-last.fpm the net after the last finished epoch (the resume checkpoint)
+ *   loss.png, loss.svg  the loss curves
+ *
+ * Every file is written atomically (temp file + rename), so a run stopped at
+ * any moment leaves each file either old or new, never half-written.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+import { ConfigError, DataFormatError } from '../errors.js';
+import { writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
+import type { DataFingerprint } from './fingerprint.js';
+import { type HistoryRecord, historyFromJson, historyToCsv, historyToJson } from './history-csv.js';
+import type { MachineInfo } from './machine.js';
+
+/** File names inside a run folder. */
+export const RUN_FILES = {
+  config: 'config.json',
+  record: 'run.json',
+  historyJson: 'history.json',
+  historyCsv: 'history.csv',
+  bestModel: 'model-best.fpm',
+  lastModel: 'model-last.fpm',
+  lossPng: 'loss.png',
+  lossSvg: 'loss.svg',
+} as const;
+
+export type RunFileKey = keyof typeof RUN_FILES;
+
+/** How a training session ended. */
+export type RunStatus = 'running' | 'finished' | 'early-stopped' | 'interrupted' | 'failed';
+
+/** One invocation of training; a resumed run has several. */
+export interface TrainingSession {
+  startedAt: string;
+  finishedAt?: string;
+  /** First and last epoch this session trained (lastEpoch < firstEpoch if it finished none). */
+  firstEpoch: number;
+  lastEpoch: number;
+  seconds: number;
+  engine: string;
+  machine: MachineInfo;
+  command: string[];
+}
+
+/** Contents of run.json. */
+export interface RunRecord {
+  facepointsVersion: string;
+  seed: number;
+  engine: string;
+  data: DataFingerprint;
+  status: RunStatus;
+  /** Epochs finished in total, over every session. */
+  epochs: number;
+  bestEpoch?: number;
+  bestValidLoss?: number;
+  /** Paths relative to the run folder. */
+  models: { best: string; last: string };
+  sessions: TrainingSession[];
+  /** Sum of the sessions' seconds, and the mean seconds per finished epoch. */
+  timings: { totalSeconds: number; meanEpochSeconds: number | null };
+}
+
+function packageVersion(): string {
+  try {
+    // src/runs/ and dist/runs/ are both two levels below the package root.
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return String((JSON.parse(text) as { version?: string }).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The facepoints version a run record names. */
+export const FACEPOINTS_VERSION = packageVersion();
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ConfigError(`${path} does not exist: is this a facepoints run folder?`);
+    }
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataFormatError(`not valid JSON (${(error as Error).message})`, { file: path });
+  }
+}
+
+/**
+ * A run folder on disk.
+ *
+ * @example
+ * const run = await RunFolder.create('runs/net1', { force: false });
+ * await run.writeConfig(config);
+ * await run.writeHistory(net.trainHistory);
+ * // later: const again = await RunFolder.open('runs/net1'); const config = await again.readConfig();
+ */
+export class RunFolder {
+  private constructor(readonly dir: string) {}
+
+  /**
+   * Makes (or takes) a folder for a new run. A folder that holds anything is
+   * refused unless `force`, so a run never silently mixes with another's
+   * files; with `force`, the run files of {@link RUN_FILES} are removed and
+   * anything else is left alone.
+   */
+  static async create(dir: string, options: { force?: boolean } = {}): Promise<RunFolder> {
+    const path = resolve(dir);
+    try {
+      const info = await stat(path);
+      if (!info.isDirectory()) throw new ConfigError(`output ${dir} exists and is not a folder`);
+      const entries = await readdir(path);
+      if (entries.length > 0) {
+        if (!options.force) {
+          throw new ConfigError(
+            `output folder ${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}): ` +
+              'use --force to replace its run files, or --resume to go on training it',
+          );
+        }
+        await Promise.all(Object.values(RUN_FILES).map((name) => rm(join(path, name), { force: true })));
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(path, { recursive: true });
+    }
+    return new RunFolder(path);
+  }
+
+  /** Opens an existing run folder (for --resume or plotting); it must hold config.json. */
+  static async open(dir: string): Promise<RunFolder> {
+    const path = resolve(dir);
+    if (!(await isDirectory(path))) throw new ConfigError(`run folder ${dir} does not exist`);
+    const folder = new RunFolder(path);
+    try {
+      await stat(folder.file('config'));
+    } catch {
+      throw new ConfigError(`${dir} is not a facepoints run folder: it has no ${RUN_FILES.config}`);
+    }
+    return folder;
+  }
+
+  /** Absolute path of one of the run's files. */
+  file(key: RunFileKey): string {
+    return join(this.dir, RUN_FILES[key]);
+  }
+
+  async exists(key: RunFileKey): Promise<boolean> {
+    try {
+      return (await stat(this.file(key))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async writeConfig(config: unknown): Promise<void> {
+    await writeJsonAtomic(this.file('config'), config);
+  }
+
+  async readConfig<T = unknown>(): Promise<T> {
+    return (await readJson(this.file('config'))) as T;
+  }
+
+  async writeRecord(record: RunRecord): Promise<void> {
+    await writeJsonAtomic(this.file('record'), record);
+  }
+
+  async readRecord(): Promise<RunRecord> {
+    return (await readJson(this.file('record'))) as RunRecord;
+  }
+
+  /** Writes history.json and history.csv. */
+  async writeHistory(history: readonly HistoryRecord[]): Promise<void> {
+    await writeJsonAtomic(this.file('historyJson'), historyToJson(history));
+    await writeFileAtomic(this.file('historyCsv'), historyToCsv(history));
+  }
+
+  async readHistory(): Promise<HistoryRecord[]> {
+    const path = this.file('historyJson');
+    try {
+      return historyFromJson(await readJson(path));
+    } catch (error) {
+      if (error instanceof TypeError) throw new DataFormatError(error.message, { file: path });
+      throw error;
+    }
+  }
+}
+
+/**
+ * Sums a record's sessions into its timings.
+ *
+ * @example
+ * record.timings = summariseTimings(record.sessions, record.epochs);
+ */
+export function summariseTimings(sessions: readonly TrainingSession[], epochs: number): RunRecord['timings'] {
+  const totalSeconds = sessions.reduce((sum, s) => sum + s.seconds, 0);
+  return { totalSeconds, meanEpochSeconds: epochs > 0 ? totalSeconds / epochs : null };
+}
