@@ -1,0 +1,468 @@
+/**
+ * Kaggle's CSV format: `training.csv` (the 30 coordinate columns, then
+ * `Image`: 9216 space-separated integers 0..255, a 96x96 frame in row-major
+ * order) and `test.csv` (`ImageId,Image`).
+ *
+ * The real training file is ~230 MB, so the reader streams bytes and parses
+ * the `Image` field with a char-code loop instead of splitting strings; every
+ * row is validated and any error names the file, line and column.
+ *
+ * Extensions (all optional, a plain Kaggle file never has them):
+ * - the header may list the 136 columns of `ibug68` instead of Kaggle's 30;
+ * - a file without the `Image` column reads as labels only (`images` empty);
+ * - leading `Id` and `Group` columns carry the ids and identity groups of
+ *   imported data through the file.
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { DataFormatError } from '../errors.js';
+import { ChunkedWriter, writeAtomically } from './atomic-write.js';
+import { checkDataset, PIXELS_PER_IMAGE, type KeypointDataset } from './dataset.js';
+import { PIXEL_MAX, scaleTarget, unscaleTarget } from './scaling.js';
+import { SCHEMA_NAMES, getSchema, type KeypointSchema } from './schemas.js';
+
+const NEWLINE = 10;
+const CR = 13;
+const COMMA = 44;
+const SPACE = 32;
+const QUOTE = 34;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+
+/** Options of `readKaggleCsv`. */
+export interface ReadKaggleCsvOptions {
+  /** Keep only rows with all targets present (the tutorial's way). Default false: missing targets stay NaN. */
+  dropIncomplete?: boolean;
+}
+
+/** Where a line lies in its file, for error messages. */
+interface Place {
+  file: string;
+  line: number;
+}
+
+/**
+ * Yields the lines of a file as byte ranges, without the line ending (LF or
+ * CRLF). A yielded view is valid only until the next iteration.
+ */
+async function* readLines(path: string): AsyncGenerator<Uint8Array> {
+  let rest: Buffer | undefined;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 }) as AsyncIterable<Buffer>) {
+    let start = 0;
+    if (rest) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl < 0) {
+        rest = Buffer.concat([rest, chunk]);
+        continue;
+      }
+      yield trimCr(Buffer.concat([rest, chunk.subarray(0, nl)]));
+      rest = undefined;
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      yield trimCr(chunk.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < chunk.length) rest = Buffer.from(chunk.subarray(start));
+  }
+  if (rest && rest.length > 0) yield trimCr(rest);
+}
+
+function trimCr(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
+}
+
+/**
+ * Start/end offsets of the comma-separated fields of a line. A field in double
+ * quotes may hold commas; its offsets exclude the quotes (`fieldText` undoes "").
+ */
+function splitFields(line: Uint8Array): number[] {
+  const bounds: number[] = [];
+  let start = 0;
+  for (;;) {
+    if (line[start] === QUOTE) {
+      let close = start + 1;
+      for (;;) {
+        close = line.indexOf(QUOTE, close);
+        if (close < 0 || line[close + 1] !== QUOTE) break;
+        close += 2;
+      }
+      if (close > 0 && (close + 1 === line.length || line[close + 1] === COMMA)) {
+        bounds.push(start + 1, close);
+        if (close + 1 === line.length) return bounds;
+        start = close + 2;
+        continue;
+      }
+    }
+    let end = line.indexOf(COMMA, start);
+    if (end < 0) end = line.length;
+    bounds.push(start, end);
+    if (end === line.length) return bounds;
+    start = end + 1;
+  }
+}
+
+function fieldText(line: Uint8Array, start: number, end: number): string {
+  const text = Buffer.from(line.buffer, line.byteOffset + start, end - start).toString('utf8');
+  return text.includes('""') ? text.replaceAll('""', '"') : text;
+}
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A decimal number, or NaN for an empty cell; anything else is a DataFormatError. */
+function parseCoordinate(text: string, place: Place, column: string): number {
+  const trimmed = text.trim();
+  if (trimmed === '') return NaN;
+  if (!NUMBER.test(trimmed)) {
+    throw new DataFormatError(`"${trimmed.slice(0, 40)}" is not a number`, { ...place, column });
+  }
+  return Number(trimmed);
+}
+
+/**
+ * Parses the Image field (bytes start..end) into `out` at `offset`: exactly
+ * 9216 integers 0..255 separated by spaces.
+ */
+function parseImage(
+  line: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  offset: number,
+  place: Place,
+  column: string,
+): void {
+  let count = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? line[i] : SPACE;
+    if (c >= DIGIT_0 && c <= DIGIT_9) {
+      value = value * 10 + (c - DIGIT_0);
+      digits++;
+      if (value > PIXEL_MAX) {
+        let j = i + 1;
+        while (j < end && line[j] >= DIGIT_0 && line[j] <= DIGIT_9) j++;
+        const text = fieldText(line, i - digits + 1, j);
+        throw new DataFormatError(`pixel ${count + 1} is ${text}, expected an integer 0..${PIXEL_MAX}`, {
+          ...place,
+          column,
+        });
+      }
+    } else if (c === SPACE) {
+      if (digits > 0) {
+        if (count === PIXELS_PER_IMAGE) {
+          throw new DataFormatError(
+            `more than ${PIXELS_PER_IMAGE} pixels, expected exactly ${PIXELS_PER_IMAGE}`,
+            {
+              ...place,
+              column,
+            },
+          );
+        }
+        out[offset + count++] = value;
+        value = 0;
+        digits = 0;
+      }
+    } else {
+      const text = String.fromCharCode(c);
+      throw new DataFormatError(
+        `unexpected character ${JSON.stringify(text)} after pixel ${count}, expected integers 0..${PIXEL_MAX} separated by spaces`,
+        { ...place, column },
+      );
+    }
+  }
+  if (count !== PIXELS_PER_IMAGE) {
+    throw new DataFormatError(`${count} pixels, expected ${PIXELS_PER_IMAGE} (a 96x96 image)`, {
+      ...place,
+      column,
+    });
+  }
+}
+
+/** Layout of a training-format header. */
+interface TrainingLayout {
+  schema: KeypointSchema;
+  hasId: boolean;
+  hasGroup: boolean;
+  hasImage: boolean;
+  names: string[];
+}
+
+function parseTrainingHeader(names: string[], file: string): TrainingLayout {
+  let first = 0;
+  const hasId = names[first] === 'Id';
+  if (hasId) first++;
+  const hasGroup = names[first] === 'Group';
+  if (hasGroup) first++;
+  const hasImage = names[names.length - 1] === 'Image';
+  const coordinates = names.slice(first, hasImage ? names.length - 1 : names.length);
+  // The schema is the one whose first column matches; Kaggle's when none does, for the error message.
+  const schema =
+    SCHEMA_NAMES.map(getSchema).find(
+      (s) => s.columns[0] === coordinates[0] && s.columns.length === coordinates.length,
+    ) ??
+    SCHEMA_NAMES.map(getSchema).find((s) => s.columns[0] === coordinates[0]) ??
+    getSchema('kaggle15');
+  for (let i = 0; i < Math.max(schema.columns.length, coordinates.length); i++) {
+    if (coordinates[i] !== schema.columns[i]) {
+      const found = coordinates[i] === undefined ? 'nothing' : `"${coordinates[i]}"`;
+      const expected =
+        schema.columns[i] === undefined
+          ? hasImage
+            ? '"Image" last'
+            : 'no more columns'
+          : `"${schema.columns[i]}"`;
+      throw new DataFormatError(
+        `header: expected ${expected}, found ${found} (the ${schema.columns.length} ${schema.name} coordinate columns in order, then Image)`,
+        { file, line: 1, column: first + i + 1 },
+      );
+    }
+  }
+  return { schema, hasId, hasGroup, hasImage, names };
+}
+
+/** Grows in blocks, so 230 MB of pixels are never copied to a bigger array while reading. */
+class PixelBlocks {
+  private blocks: Uint8Array[] = [];
+  private readonly rowsPerBlock = 256;
+  rows = 0;
+
+  /** Offset of a slot for the next row in the returned block. */
+  slot(): { block: Uint8Array; offset: number } {
+    const index = Math.floor(this.rows / this.rowsPerBlock);
+    if (index === this.blocks.length) this.blocks.push(new Uint8Array(this.rowsPerBlock * PIXELS_PER_IMAGE));
+    return { block: this.blocks[index], offset: (this.rows % this.rowsPerBlock) * PIXELS_PER_IMAGE };
+  }
+
+  /** Pixels of all kept rows scaled to [0, 1]. */
+  toFloat(): Float32Array {
+    const lut = new Float32Array(PIXEL_MAX + 1);
+    for (let v = 0; v <= PIXEL_MAX; v++) lut[v] = v / PIXEL_MAX;
+    const out = new Float32Array(this.rows * PIXELS_PER_IMAGE);
+    let o = 0;
+    for (const block of this.blocks) {
+      const n = Math.min(block.length, out.length - o);
+      for (let i = 0; i < n; i++) out[o + i] = lut[block[i]];
+      o += n;
+    }
+    return out;
+  }
+}
+
+/**
+ * Reads a Kaggle `training.csv` (or a labels-only file without `Image`, or
+ * the same layout written by `writeKaggleCsv`). Pixels are scaled to [0, 1],
+ * coordinates to [-1, 1]; empty cells become NaN. Ids are the 1-based data
+ * row numbers unless the file has an `Id` column.
+ *
+ * @example
+ * const all = await readKaggleCsv('training.csv'); // 7049 rows, NaN where missing
+ * const complete = await readKaggleCsv('training.csv', { dropIncomplete: true }); // 2140 rows
+ */
+export async function readKaggleCsv(
+  path: string,
+  options: ReadKaggleCsvOptions = {},
+): Promise<KeypointDataset> {
+  const file = basename(path);
+  let layout: TrainingLayout | undefined;
+  const pixels = new PixelBlocks();
+  const targets: number[] = [];
+  const ids: string[] = [];
+  const groups: string[] = [];
+  let lineNo = 0;
+  let blankLine = 0;
+  let dataRow = 0;
+  for await (const line of readLines(path)) {
+    lineNo++;
+    if (line.length === 0) {
+      blankLine ||= lineNo;
+      continue;
+    }
+    const place = { file, line: lineNo };
+    if (blankLine) throw new DataFormatError('empty line inside the data', { file, line: blankLine });
+    const bounds = splitFields(line);
+    if (!layout) {
+      const names: string[] = [];
+      for (let f = 0; f < bounds.length; f += 2) names.push(fieldText(line, bounds[f], bounds[f + 1]).trim());
+      layout = parseTrainingHeader(names, file);
+      continue;
+    }
+    dataRow++;
+    const { names, schema } = layout;
+    const fields = bounds.length / 2;
+    if (fields !== names.length) {
+      throw new DataFormatError(`row has ${fields} fields, expected ${names.length}`, {
+        ...place,
+        column: fields < names.length ? names[fields] : fields,
+      });
+    }
+    let f = 0;
+    const id = layout.hasId ? fieldText(line, bounds[0], bounds[1]) : String(dataRow);
+    if (layout.hasId) f++;
+    const group = layout.hasGroup ? fieldText(line, bounds[2 * f], bounds[2 * f + 1]) : '';
+    if (layout.hasGroup) f++;
+    const row = new Float64Array(schema.columns.length);
+    let complete = true;
+    for (let c = 0; c < row.length; c++, f++) {
+      const value = parseCoordinate(fieldText(line, bounds[2 * f], bounds[2 * f + 1]), place, names[f]);
+      row[c] = scaleTarget(value);
+      if (Number.isNaN(value)) complete = false;
+    }
+    if (layout.hasImage) {
+      const { block, offset } = pixels.slot();
+      parseImage(line, bounds[2 * f], bounds[2 * f + 1], block, offset, place, 'Image');
+    }
+    if (options.dropIncomplete && !complete) continue;
+    if (layout.hasImage) pixels.rows++;
+    for (const v of row) targets.push(v);
+    ids.push(id);
+    if (layout.hasGroup) groups.push(group);
+  }
+  if (!layout) throw new DataFormatError('empty file, expected a header line', { file, line: 1 });
+  return {
+    schema: layout.schema,
+    count: ids.length,
+    images: layout.hasImage ? pixels.toFloat() : new Float32Array(0),
+    targets: Float32Array.from(targets),
+    ids,
+    ...(layout.hasGroup ? { groups } : {}),
+  };
+}
+
+/** What `readKaggleTestCsv` returns: the test images and their Kaggle ids. */
+export interface KaggleTestImages {
+  imageIds: number[];
+  images: Float32Array;
+  count: number;
+}
+
+/**
+ * Reads Kaggle's `test.csv` (`ImageId,Image`).
+ *
+ * @example
+ * const { imageIds, images, count } = await readKaggleTestCsv('test.csv'); // 1783 images
+ */
+export async function readKaggleTestCsv(path: string): Promise<KaggleTestImages> {
+  const file = basename(path);
+  const pixels = new PixelBlocks();
+  const imageIds: number[] = [];
+  let lineNo = 0;
+  let header = false;
+  let blankLine = 0;
+  for await (const line of readLines(path)) {
+    lineNo++;
+    if (line.length === 0) {
+      blankLine ||= lineNo;
+      continue;
+    }
+    const place = { file, line: lineNo };
+    if (blankLine) throw new DataFormatError('empty line inside the data', { file, line: blankLine });
+    const bounds = splitFields(line);
+    if (!header) {
+      const names: string[] = [];
+      for (let f = 0; f < bounds.length; f += 2) names.push(fieldText(line, bounds[f], bounds[f + 1]).trim());
+      if (names.length !== 2 || names[0] !== 'ImageId' || names[1] !== 'Image') {
+        throw new DataFormatError(
+          `header is "${names.join(',').slice(0, 80)}", expected "ImageId,Image"`,
+          place,
+        );
+      }
+      header = true;
+      continue;
+    }
+    if (bounds.length !== 4) {
+      throw new DataFormatError(`row has ${bounds.length / 2} fields, expected 2 (ImageId,Image)`, {
+        ...place,
+        column: bounds.length < 4 ? 'Image' : 3,
+      });
+    }
+    const idText = fieldText(line, bounds[0], bounds[1]).trim();
+    if (!/^\d+$/.test(idText)) {
+      throw new DataFormatError(`"${idText.slice(0, 40)}" is not an image id (a positive integer)`, {
+        ...place,
+        column: 'ImageId',
+      });
+    }
+    const { block, offset } = pixels.slot();
+    parseImage(line, bounds[2], bounds[3], block, offset, place, 'Image');
+    pixels.rows++;
+    imageIds.push(Number(idText));
+  }
+  if (!header)
+    throw new DataFormatError('empty file, expected the header "ImageId,Image"', { file, line: 1 });
+  return { imageIds, images: pixels.toFloat(), count: imageIds.length };
+}
+
+/** Options of `writeKaggleCsv`. */
+export interface WriteKaggleCsvOptions {
+  /**
+   * Write leading `Id` (and `Group`, when the dataset has groups) columns, so
+   * ids and identities survive the file. Default: true when the dataset has
+   * groups; a plain Kaggle file has neither.
+   */
+  includeIds?: boolean;
+}
+
+/** Writes a coordinate as Kaggle does: plain decimal, empty when missing. */
+function formatCoordinate(target: number): string {
+  if (Number.isNaN(target)) return '';
+  return String(Math.round(unscaleTarget(target) * 1e4) / 1e4);
+}
+
+const PIXEL_TEXT = Array.from({ length: PIXEL_MAX + 1 }, (_, v) => String(v));
+
+function formatImage(images: Float32Array, row: number): string {
+  const parts = new Array<string>(PIXELS_PER_IMAGE);
+  const base = row * PIXELS_PER_IMAGE;
+  for (let i = 0; i < PIXELS_PER_IMAGE; i++) {
+    const v = Math.round(images[base + i] * PIXEL_MAX);
+    parts[i] = PIXEL_TEXT[v < 0 ? 0 : v > PIXEL_MAX ? PIXEL_MAX : v];
+  }
+  return parts.join(' ');
+}
+
+function csvCell(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Writes a dataset in Kaggle's training format (atomically): the schema's
+ * coordinate columns in pixels, then `Image` when the dataset has images.
+ * Pixels are rounded to integers 0..255, coordinates to 4 decimals.
+ *
+ * @example
+ * await writeKaggleCsv('faces.csv', await importLandmarks({ csvPath, imagesDir, schema: 'kaggle15' }));
+ */
+export async function writeKaggleCsv(
+  path: string,
+  dataset: KeypointDataset,
+  options: WriteKaggleCsvOptions = {},
+): Promise<void> {
+  checkDataset(dataset);
+  const includeIds = options.includeIds ?? dataset.groups !== undefined;
+  const withGroups = includeIds && dataset.groups !== undefined;
+  const hasImages = dataset.images.length > 0;
+  const width = dataset.schema.columns.length;
+  const header = [
+    ...(includeIds ? ['Id'] : []),
+    ...(withGroups ? ['Group'] : []),
+    ...dataset.schema.columns,
+    ...(hasImages ? ['Image'] : []),
+  ];
+  await writeAtomically(path, async (handle) => {
+    const out = new ChunkedWriter(handle);
+    await out.write(header.join(',') + '\n');
+    for (let r = 0; r < dataset.count; r++) {
+      const cells: string[] = [];
+      if (includeIds) cells.push(csvCell(dataset.ids[r]));
+      if (withGroups) cells.push(csvCell(dataset.groups![r]));
+      for (let c = 0; c < width; c++) cells.push(formatCoordinate(dataset.targets[r * width + c]));
+      if (hasImages) cells.push(formatImage(dataset.images, r));
+      await out.write(cells.join(',') + '\n');
+    }
+    await out.flush();
+  });
+}
