@@ -4,12 +4,15 @@
  * Built as a vega-lite spec, rendered headless to SVG by vega, and rasterised
  * to PNG by sharp, so no browser or canvas is needed.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
 import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 
 import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from '../runs/atomic-file.js';
+import { writeFileAtomic } from '../data/atomic-write.js';
 
 /** The per-epoch values a curve needs (a subset of the training history records). */
 export interface LossPoint {
@@ -195,6 +198,8 @@ export async function writeLossCurves(
   options: LossFigureOptions = {},
 ): Promise<void> {
   const svg = await renderLossCurvesSvg(series, options);
+  for (const path of [paths.svgPath, paths.pngPath])
+    if (path) await mkdir(dirname(path), { recursive: true });
   if (paths.svgPath) await writeFileAtomic(paths.svgPath, svg);
   if (paths.pngPath) await writeFileAtomic(paths.pngPath, await svgToPng(svg));
 }
