@@ -1,0 +1,235 @@
+/**
+ * The model file format: one binary file holding everything needed to
+ * predict with a net or to go on training it. Pure functions over bytes (no
+ * node: imports), so a browser can parse a model fetched over HTTP; the Node
+ * file wrappers live in `model-file-node.ts`.
+ *
+ * Layout (little-endian):
+ *   0  8 bytes  magic "FPMODEL\0"
+ *   8  u32      format version (1)
+ *  12  u32      header length H (JSON, UTF-8)
+ *  16  u32      payload length P (float32 tensor data)
+ *  20  u32      reserved (0)
+ *  24  H bytes  header, then zero padding to a multiple of 8
+ *      P bytes  payload
+ *      u32      CRC-32 of every byte before it
+ * The header is JSON in which every Float32Array is replaced by
+ * `{"$f32": [offset, length]}` into the payload and every non-finite number by
+ * `{"$num": "NaN"}`; the checksum makes a truncated or corrupt file fail
+ * loudly instead of loading garbage weights.
+ */
+import CRC32 from 'crc-32';
+import type { NamedTensor } from '../engine/engine.js';
+import { ModelFileError } from '../errors.js';
+import { resolveSpec, sizeOf, type NetworkSpec } from '../nn/spec.js';
+import type { BatchIteratorConfig } from './batch-iterator.js';
+import type { CallbackConfig } from './callbacks/types.js';
+import type { EpochRecord } from './history.js';
+import type { TrainSplitConfig } from './train-split.js';
+
+const MAGIC = [0x46, 0x50, 0x4d, 0x4f, 0x44, 0x45, 0x4c, 0x00]; // "FPMODEL\0"
+const VERSION = 1;
+const PREFIX = 24;
+const MAX_U32 = 0xffffffff;
+
+/** What a model file holds. Float32Arrays may appear anywhere in callback state or metadata. */
+export interface ModelContent {
+  spec: NetworkSpec;
+  /** The run's seed: every random stream (init, shuffle, flips, dropout, split) derives from it. */
+  seed: number;
+  weights: NamedTensor[];
+  /** Nesterov velocities, one per parameter; null for a net that never trained. */
+  optimizerState: NamedTensor[] | null;
+  /** Hyper-parameter variables as they stood when saved (updateLearningRate, updateMomentum, ...). */
+  variables: Record<string, number>;
+  history: EpochRecord[];
+  /** Training setup, so a loaded net can resume without the original script. */
+  training: {
+    maxEpochs: number;
+    regression: boolean;
+    verbose: number;
+    batchIteratorTrain: BatchIteratorConfig | null;
+    batchIteratorTest: BatchIteratorConfig | null;
+    trainSplit: TrainSplitConfig | null;
+    /** Built-in callbacks; function handlers cannot be saved and are listed in `droppedCallbacks`. */
+    callbacks: CallbackConfig[];
+    droppedCallbacks: number;
+  };
+  /** State of stateful callbacks, by their stateKey (e.g. EarlyStopping's best weights). */
+  callbackState: Record<string, unknown>;
+  /** Free-form data of the caller, e.g. `{ schema: 'kaggle15' }`. */
+  metadata: Record<string, unknown>;
+  /** Engine that trained the net (informative only: weights load into any engine). */
+  engineName?: string;
+}
+
+function littleEndianHost(): boolean {
+  return new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+}
+
+/**
+ * Encodes a model as bytes.
+ *
+ * @example
+ * const bytes = serializeModelFile(content);
+ * const again = parseModelFile(bytes, 'net.fpm');
+ */
+export function serializeModelFile(content: ModelContent): Uint8Array {
+  const arrays: Float32Array[] = [];
+  let payloadLength = 0;
+  const header = JSON.stringify(content, (_key, value: unknown) => {
+    if (value instanceof Float32Array) {
+      arrays.push(value);
+      const ref = { $f32: [payloadLength, value.length] };
+      payloadLength += value.length * 4;
+      return ref;
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) return { $num: String(value) };
+    return value;
+  });
+  const headerBytes = new TextEncoder().encode(header);
+  const headerPadded = Math.ceil(headerBytes.length / 8) * 8;
+  const total = PREFIX + headerPadded + payloadLength + 4;
+  if (headerBytes.length > MAX_U32 || payloadLength > MAX_U32) {
+    throw new RangeError(`model too large for format version ${VERSION}: ${total} bytes`);
+  }
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, 0);
+  view.setUint32(8, VERSION, true);
+  view.setUint32(12, headerBytes.length, true);
+  view.setUint32(16, payloadLength, true);
+  view.setUint32(20, 0, true);
+  bytes.set(headerBytes, PREFIX);
+  let offset = PREFIX + headerPadded;
+  const le = littleEndianHost();
+  for (const array of arrays) {
+    if (le) {
+      bytes.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
+    } else {
+      for (let i = 0; i < array.length; i++) view.setFloat32(offset + i * 4, array[i], true);
+    }
+    offset += array.byteLength;
+  }
+  view.setUint32(total - 4, CRC32.buf(bytes.subarray(0, total - 4)) >>> 0, true);
+  return bytes;
+}
+
+/**
+ * Decodes and checks a model file. `file` only names the source in errors.
+ *
+ * @throws ModelFileError saying what is wrong: not a model file, a newer
+ *   format, truncated, checksum mismatch, or content that does not fit its spec.
+ * @example
+ * const content = parseModelFile(new Uint8Array(await (await fetch('net.fpm')).arrayBuffer()), 'net.fpm');
+ */
+export function parseModelFile(bytes: Uint8Array, file = '(model bytes)'): ModelContent {
+  const fail = (detail: string): never => {
+    throw new ModelFileError(file, detail);
+  };
+  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
+    if (bytes.length < MAGIC.length && MAGIC.slice(0, bytes.length).every((b, i) => bytes[i] === b)) {
+      fail(`truncated: ${bytes.length} bytes, a model file has at least ${PREFIX + 4}`);
+    }
+    fail('not a facepoints model file (wrong magic bytes at the start)');
+  }
+  if (bytes.length < PREFIX + 4)
+    fail(`truncated: ${bytes.length} bytes, a model file has at least ${PREFIX + 4}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== VERSION) {
+    fail(
+      version > VERSION
+        ? `format version ${version} is newer than this facepoints reads (${VERSION})`
+        : `unknown format version ${version}`,
+    );
+  }
+  const headerLength = view.getUint32(12, true);
+  const payloadLength = view.getUint32(16, true);
+  const headerPadded = Math.ceil(headerLength / 8) * 8;
+  const expected = PREFIX + headerPadded + payloadLength + 4;
+  if (bytes.length < expected)
+    fail(`truncated: ${bytes.length} bytes of the ${expected} its header announces`);
+  if (bytes.length > expected)
+    fail(`${bytes.length - expected} unexpected bytes after the end (${expected} announced)`);
+  const stored = view.getUint32(expected - 4, true);
+  const computed = CRC32.buf(bytes.subarray(0, expected - 4)) >>> 0;
+  if (stored !== computed) {
+    fail(`corrupt: checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
+  }
+  const payloadStart = PREFIX + headerPadded;
+  const le = littleEndianHost();
+  let content: unknown;
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(
+      bytes.subarray(PREFIX, PREFIX + headerLength),
+    );
+    content = JSON.parse(text, (_key, value: unknown) => {
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const record = value as Record<string, unknown>;
+        if ('$f32' in record) {
+          const [offset, length] = record.$f32 as [number, number];
+          if (
+            !Number.isInteger(offset) ||
+            !Number.isInteger(length) ||
+            offset < 0 ||
+            length < 0 ||
+            offset + length * 4 > payloadLength
+          ) {
+            throw new Error(
+              `tensor reference [${offset}, ${length}] outside the ${payloadLength}-byte payload`,
+            );
+          }
+          const start = bytes.byteOffset + payloadStart + offset;
+          if (le) return new Float32Array(bytes.buffer.slice(start, start + length * 4));
+          return Float32Array.from({ length }, (_, i) =>
+            view.getFloat32(payloadStart + offset + i * 4, true),
+          );
+        }
+        if ('$num' in record) return Number(record.$num);
+      }
+      return value;
+    });
+  } catch (error) {
+    fail(`corrupt header: ${(error as Error).message}`);
+  }
+  return checkContent(content, fail);
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
+function checkContent(content: unknown, fail: (detail: string) => never): ModelContent {
+  if (!content || typeof content !== 'object') fail('header is not an object');
+  const c = content as ModelContent;
+  let resolved;
+  try {
+    resolved = resolveSpec(c.spec);
+  } catch (error) {
+    return fail(`the network spec is invalid: ${(error as Error).message}`);
+  }
+  if (typeof c.seed !== 'number') fail('seed is missing');
+  const checkTensors = (tensors: unknown, what: string) => {
+    if (!Array.isArray(tensors)) fail(`${what} is missing`);
+    const byName = new Map((tensors as NamedTensor[]).map((t) => [t.name, t]));
+    for (const layer of resolved.layers) {
+      for (const param of layer.params) {
+        const name = `${layer.name}.${param.name}`;
+        const tensor = byName.get(name);
+        if (!tensor || !(tensor.data instanceof Float32Array)) fail(`${what}: parameter ${name} is missing`);
+        if (tensor.data.length !== sizeOf(param.shape) || tensor.shape.join('x') !== param.shape.join('x')) {
+          fail(`${what}: parameter ${name} has shape [${tensor.shape}], the spec needs [${param.shape}]`);
+        }
+      }
+    }
+  };
+  checkTensors(c.weights, 'weights');
+  if (c.optimizerState !== null) checkTensors(c.optimizerState, 'optimizer state');
+  if (!c.variables || typeof c.variables !== 'object') fail('variables are missing');
+  if (!Array.isArray(c.history)) fail('train history is missing');
+  if (!c.training || typeof c.training.maxEpochs !== 'number') fail('training setup is missing');
+  c.callbackState ??= {};
+  c.metadata ??= {};
+  return c;
+}

@@ -1,0 +1,617 @@
+/**
+ * NeuralNet: nolearn's one-object training story in TypeScript. Everything a
+ * user tunes is a constructor option with nolearn's default; `fit` runs the
+ * loop. The loop itself only iterates batches, calls the engine and notifies
+ * callbacks: the table, schedules, early stopping and checkpoints are
+ * callbacks (see `callbacks/`).
+ */
+import type { Engine, EngineChoice, NamedTensor, Network } from '../engine/engine.js';
+import { selectEngine } from '../engine/select.js';
+import { ConfigError } from '../errors.js';
+import { initWeights } from '../nn/init.js';
+import { resolveSpec, type LayerSpec, type NetworkSpec, type ResolvedSpec } from '../nn/spec.js';
+import { Rng } from '../random/rng.js';
+import { BatchIterator, type BatchContext } from './batch-iterator.js';
+import { callbackFromConfig } from './callbacks/index.js';
+import { PrintLog } from './callbacks/print-log.js';
+import type { BatchInfo, Callback, CallbackLike, StopReason } from './callbacks/types.js';
+import { batchIteratorFromConfig } from './flip-batch-iterator.js';
+import { makeEpochRecord, type EpochRecord } from './history.js';
+import type { ModelContent } from './model-file.js';
+import { matchParams, type ParamsReport } from './params-transfer.js';
+import { TrainSplit, type SplitIndices } from './train-split.js';
+
+type HookList = CallbackLike | CallbackLike[];
+
+/** Constructor options: nolearn's arguments in camelCase, with nolearn's defaults. */
+export interface NeuralNetOptions {
+  /** The layer stack (nolearn's `layers`). */
+  layers: NetworkSpec | LayerSpec[];
+  /** Engine or engine choice (default 'auto': native when built, else tfjs). */
+  engine?: EngineChoice | Engine;
+  /** Initial learning rate of the Nesterov update (default 0.01); a variable callbacks may change. */
+  updateLearningRate?: number;
+  /** Initial momentum of the Nesterov update (default 0.9); a variable callbacks may change. */
+  updateMomentum?: number;
+  /** Only regression is supported (the masked MSE loss); default true. */
+  regression?: boolean;
+  /** Epochs to train for, counted over the whole life of the net, resumed runs included (default 100). */
+  maxEpochs?: number;
+  /** Default: batches of 128, shuffled per epoch. */
+  batchIteratorTrain?: BatchIterator;
+  /** Default: batches of 128 in order (validation, predict, score). */
+  batchIteratorTest?: BatchIterator;
+  /** Default: 20 % held out, seeded; null or evalSize 0 trains without validation. */
+  trainSplit?: TrainSplit | null;
+  onTrainingStarted?: HookList;
+  onBatchFinished?: HookList;
+  onEpochFinished?: HookList;
+  onTrainingFinished?: HookList;
+  /** Callback objects (skorch style); each object's hooks are called wherever it is listed. */
+  callbacks?: Callback[];
+  /** 0: silent; 1: print the epoch table (adds a PrintLog). */
+  verbose?: number;
+  /** Seed of every random stream: init, split, shuffle, flips, dropout (default 42). */
+  seed?: number;
+  /** Stop gracefully on Ctrl-C while fitting (Node only; default true). */
+  handleInterrupt?: boolean;
+  /** Free-form data saved with the net, e.g. `{ schema: 'kaggle15' }`. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Options of `NeuralNet.load`: any constructor option overrides what the file says. */
+export type LoadOptions = Partial<Omit<NeuralNetOptions, 'layers' | 'seed'>>;
+
+const HOOKS = ['onTrainingStarted', 'onBatchFinished', 'onEpochFinished', 'onTrainingFinished'] as const;
+type HookName = (typeof HOOKS)[number];
+
+/** Turns snake_case (nolearn) variable names into ours. */
+function camelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
+function countPresent(y: Float32Array): number {
+  let present = 0;
+  for (let i = 0; i < y.length; i++) if (!Number.isNaN(y[i])) present++;
+  return present;
+}
+
+/**
+ * @example
+ * const net = new NeuralNet({
+ *   layers: presetSpec('net2', 30),
+ *   updateLearningRate: 0.01,
+ *   updateMomentum: 0.9,
+ *   maxEpochs: 1000,
+ *   verbose: 1,
+ * });
+ * await net.fit(dataset.images, dataset.targets);
+ * const predictions = await net.predict(testImages);
+ * await net.save('net2.fpm');
+ */
+export class NeuralNet {
+  readonly spec: NetworkSpec;
+  readonly resolvedSpec: ResolvedSpec;
+  readonly seed: number;
+  readonly regression: boolean;
+  maxEpochs: number;
+  verbose: number;
+  batchIteratorTrain: BatchIterator;
+  batchIteratorTest: BatchIterator;
+  trainSplit: TrainSplit | null;
+  metadata: Record<string, unknown>;
+  handleInterrupt: boolean;
+  /** One record per finished epoch (nolearn's `train_history_`). */
+  trainHistory: EpochRecord[] = [];
+  /** Hyper-parameters callbacks may change between epochs (nolearn's shared variables). */
+  readonly variables: Record<string, number> & { updateLearningRate: number; updateMomentum: number };
+  /** Why the last fit ended. */
+  stopReason?: StopReason;
+  /** What the last `loadParamsFrom` copied and skipped. */
+  lastParamsReport?: ParamsReport;
+
+  private readonly engineChoice: EngineChoice | Engine;
+  private readonly userCallbacks: Callback[];
+  private readonly defaultCallbacks: Callback[];
+  private network?: Network;
+  private pendingWeights?: NamedTensor[];
+  private pendingOptimizerState?: NamedTensor[];
+  private stopRequested: StopReason | undefined;
+  private fitting = false;
+
+  constructor(options: NeuralNetOptions) {
+    if (!options || !options.layers)
+      throw new ConfigError('NeuralNet needs layers (a NetworkSpec or a list of layers)');
+    this.spec = Array.isArray(options.layers) ? { layers: options.layers } : options.layers;
+    this.resolvedSpec = resolveSpec(this.spec);
+    this.seed = options.seed ?? 42;
+    if (!Number.isFinite(this.seed))
+      throw new ConfigError(`seed must be a finite number, got ${options.seed}`);
+    this.regression = options.regression ?? true;
+    if (!this.regression) throw new ConfigError('only regression nets are supported (regression: true)');
+    this.maxEpochs = options.maxEpochs ?? 100;
+    if (!Number.isInteger(this.maxEpochs) || this.maxEpochs < 1) {
+      throw new ConfigError(`maxEpochs must be a positive integer, got ${options.maxEpochs}`);
+    }
+    this.verbose = options.verbose ?? 0;
+    this.engineChoice = options.engine ?? 'auto';
+    this.batchIteratorTrain =
+      options.batchIteratorTrain ?? new BatchIterator({ batchSize: 128, shuffle: true });
+    this.batchIteratorTest = options.batchIteratorTest ?? new BatchIterator({ batchSize: 128 });
+    this.trainSplit =
+      options.trainSplit === undefined ? new TrainSplit({ evalSize: 0.2 }) : options.trainSplit;
+    this.metadata = { ...(options.metadata ?? {}) };
+    this.handleInterrupt = options.handleInterrupt ?? true;
+    const learningRate = options.updateLearningRate ?? 0.01;
+    const momentum = options.updateMomentum ?? 0.9;
+    for (const [name, value] of [
+      ['updateLearningRate', learningRate],
+      ['updateMomentum', momentum],
+    ] as const) {
+      if (!Number.isFinite(value)) throw new ConfigError(`${name} must be a finite number, got ${value}`);
+    }
+    this.variables = { updateLearningRate: learningRate, updateMomentum: momentum };
+    this.defaultCallbacks = this.verbose > 0 ? [new PrintLog()] : [];
+    this.userCallbacks = NeuralNet.collectCallbacks(options);
+  }
+
+  /** Wraps hook-list functions into callback objects; an object listed under several hooks counts once. */
+  private static collectCallbacks(options: NeuralNetOptions): Callback[] {
+    const callbacks: Callback[] = [];
+    const seen = new Set<Callback>();
+    for (const hook of HOOKS) {
+      const list = options[hook];
+      for (const item of list === undefined ? [] : Array.isArray(list) ? list : [list]) {
+        if (typeof item === 'function') {
+          callbacks.push({ [hook]: item });
+        } else if (item && typeof item === 'object') {
+          if (!seen.has(item)) callbacks.push(item);
+          seen.add(item);
+        } else {
+          throw new ConfigError(`${hook}: expected functions or callback objects, got ${String(item)}`);
+        }
+      }
+    }
+    for (const item of options.callbacks ?? []) {
+      if (!item || typeof item !== 'object')
+        throw new ConfigError(`callbacks: expected callback objects, got ${String(item)}`);
+      if (!seen.has(item)) callbacks.push(item);
+      seen.add(item);
+    }
+    return callbacks;
+  }
+
+  /** Every callback of the net, in calling order (defaults first, `runsLast` ones at the end). */
+  get callbacks(): Callback[] {
+    const all = [...this.defaultCallbacks, ...this.userCallbacks];
+    return [...all.filter((c) => !c.runsLast), ...all.filter((c) => c.runsLast)];
+  }
+
+  /** Name of the engine compiling this net, once initialised. */
+  get engineName(): string | undefined {
+    return this.network?.engineName;
+  }
+
+  /** Whether `initialize` has run (the network is compiled and has weights). */
+  get initialized(): boolean {
+    return this.network !== undefined;
+  }
+
+  /** Epochs recorded so far (0 for a new net). */
+  get epoch(): number {
+    return this.trainHistory.length ? this.trainHistory[this.trainHistory.length - 1].epoch : 0;
+  }
+
+  /**
+   * Compiles the net on its engine and sets its initial weights (seeded
+   * Glorot init, or the weights of a loaded file). Called by fit/predict.
+   */
+  async initialize(): Promise<this> {
+    if (this.network) return this;
+    const engine = await selectEngine(this.engineChoice);
+    const network = await engine.compile(this.spec);
+    try {
+      await network.setWeights(this.pendingWeights ?? initWeights(this.resolvedSpec, this.seed));
+      if (this.pendingOptimizerState) await network.setOptimizerState(this.pendingOptimizerState);
+    } catch (error) {
+      network.dispose();
+      throw error;
+    }
+    this.pendingWeights = undefined;
+    this.pendingOptimizerState = undefined;
+    this.network = network;
+    return this;
+  }
+
+  private get net(): Network {
+    if (!this.network) throw new ConfigError('the net is not initialised: call initialize() first');
+    return this.network;
+  }
+
+  /**
+   * Sets a variable by our name or nolearn's (`update_learning_rate`).
+   *
+   * @throws ConfigError for an unknown variable or a non-finite value.
+   */
+  setVariable(name: string, value: number): void {
+    const key = camelCase(name);
+    if (!(key in this.variables)) {
+      throw new ConfigError(
+        `unknown variable '${name}': the net has ${Object.keys(this.variables).join(', ')}`,
+      );
+    }
+    if (!Number.isFinite(value))
+      throw new ConfigError(`variable ${name}: value must be finite, got ${value}`);
+    this.variables[key] = value;
+  }
+
+  /** Reads a variable by our name or nolearn's. */
+  getVariable(name: string): number {
+    const key = camelCase(name);
+    if (!(key in this.variables)) throw new ConfigError(`unknown variable '${name}'`);
+    return this.variables[key];
+  }
+
+  /**
+   * Asks a running fit to stop after the current batch (what Ctrl-C calls).
+   * A stop during an epoch's batches drops that epoch: weights and optimizer
+   * state go back to the end of the last recorded epoch, so the net matches its
+   * history. A stop from an epoch callback ends after that (recorded) epoch.
+   */
+  requestStop(reason: StopReason = 'requested'): void {
+    this.stopRequested ??= reason;
+  }
+
+  private rows(X: Float32Array, what: string): number {
+    if (!(X instanceof Float32Array)) throw new ConfigError(`${what} must be a Float32Array`);
+    const size = this.resolvedSpec.inputSize;
+    if (X.length % size !== 0) {
+      throw new ConfigError(
+        `${what} has ${X.length} values, not a whole number of ${size}-value samples [${this.resolvedSpec.inputShape}]`,
+      );
+    }
+    return X.length / size;
+  }
+
+  private checkTargets(y: Float32Array, count: number): void {
+    if (!(y instanceof Float32Array)) throw new ConfigError('y must be a Float32Array');
+    const expected = count * this.resolvedSpec.outputSize;
+    if (y.length !== expected) {
+      throw new ConfigError(
+        `y has ${y.length} values; ${count} samples of ${this.resolvedSpec.outputSize} targets need ${expected}`,
+      );
+    }
+  }
+
+  private context(epoch: number): BatchContext {
+    return {
+      epoch,
+      inputShape: this.resolvedSpec.inputShape,
+      outputSize: this.resolvedSpec.outputSize,
+      seed: this.seed,
+    };
+  }
+
+  private async notify(hook: HookName, batch?: BatchInfo): Promise<void> {
+    for (const callback of this.callbacks) {
+      const method = callback[hook] as ((...args: unknown[]) => unknown) | undefined;
+      if (method) await method.call(callback, this, this.trainHistory, batch);
+    }
+  }
+
+  /** The split `fit` uses for these rows (seeded, so the same on every call). */
+  splitRows(count: number, groups?: readonly string[]): SplitIndices {
+    if (!this.trainSplit)
+      return { train: Int32Array.from({ length: count }, (_, i) => i), valid: new Int32Array(0) };
+    return this.trainSplit.split(count, { groups, seed: this.seed });
+  }
+
+  /**
+   * Trains until the history holds `maxEpochs` epochs (so a loaded net
+   * resumes where it stopped), or for `epochs` more epochs when given.
+   *
+   * @param X inputs, `count * inputSize` values (images NCHW)
+   * @param y targets, `count * outputSize` values, NaN = missing
+   * @param options.groups one label per row (e.g. identity): the split keeps each group on one side
+   * @example
+   * await net.fit(images, targets, { groups: dataset.groups });
+   */
+  async fit(
+    X: Float32Array,
+    y: Float32Array,
+    options: { groups?: readonly string[]; epochs?: number } = {},
+  ): Promise<this> {
+    if (this.fitting) throw new ConfigError('fit is already running on this net');
+    const count = this.rows(X, 'X');
+    this.checkTargets(y, count);
+    if (options.epochs !== undefined && (!Number.isInteger(options.epochs) || options.epochs < 0)) {
+      throw new ConfigError(`epochs must be a non-negative integer, got ${options.epochs}`);
+    }
+    const split = this.splitRows(count, options.groups);
+    if (split.train.length === 0) throw new ConfigError('no rows left to train on');
+    await this.initialize();
+    const target = options.epochs !== undefined ? this.epoch + options.epochs : this.maxEpochs;
+    this.stopRequested = undefined;
+    this.stopReason = undefined;
+    this.fitting = true;
+    const removeInterruptHandler = this.handleInterrupt ? installInterruptHandler(this) : () => undefined;
+    try {
+      await this.notify('onTrainingStarted');
+      while (this.epoch < target && !this.stopRequested) {
+        const completed = await this.trainEpoch(X, y, split);
+        if (!completed) break;
+        await this.notify('onEpochFinished');
+      }
+      this.stopReason = this.stopRequested ?? 'maxEpochs';
+      await this.notify('onTrainingFinished');
+    } finally {
+      this.fitting = false;
+      removeInterruptHandler();
+    }
+    return this;
+  }
+
+  /** One epoch; false when a stop request interrupted it (then rolled back and not recorded). */
+  private async trainEpoch(X: Float32Array, y: Float32Array, split: SplitIndices): Promise<boolean> {
+    const network = this.net;
+    const epoch = this.epoch + 1;
+    const started = performance.now();
+    const snapshot = { weights: await network.getWeights(), optimizer: await network.getOptimizerState() };
+    let lossSum = 0;
+    let present = 0;
+    for (const batch of this.batchIteratorTrain.batches(X, y, split.train, this.context(epoch))) {
+      const yb = batch.y!;
+      const loss = await network.trainStep(batch.x, yb, {
+        learningRate: this.variables.updateLearningRate,
+        momentum: this.variables.updateMomentum,
+        dropoutSeed: new Rng(this.seed, 'dropout', epoch, batch.index).nextUint32(),
+      });
+      const batchPresent = countPresent(yb);
+      lossSum += loss * batchPresent;
+      present += batchPresent;
+      await this.notify('onBatchFinished', { epoch, batchIndex: batch.index, loss, size: batch.rows.length });
+      await yieldToEventLoop();
+      if (this.stopRequested) {
+        await network.setWeights(snapshot.weights);
+        await network.setOptimizerState(snapshot.optimizer);
+        return false;
+      }
+    }
+    const trainLoss = present ? lossSum / present : 0;
+    const validLoss = split.valid.length ? await this.lossOver(X, y, split.valid) : NaN;
+    const dur = (performance.now() - started) / 1000;
+    this.trainHistory.push(makeEpochRecord(this.trainHistory, { trainLoss, validLoss, dur }));
+    return true;
+  }
+
+  /** Masked MSE over `rows`, exact over the whole set (batches weighted by their present targets). */
+  private async lossOver(X: Float32Array, y: Float32Array, rows: Int32Array | undefined): Promise<number> {
+    let lossSum = 0;
+    let present = 0;
+    for (const batch of this.batchIteratorTest.batches(X, y, rows, this.context(0))) {
+      const batchPresent = countPresent(batch.y!);
+      if (batchPresent === 0) continue;
+      lossSum += (await this.net.evaluateLoss(batch.x, batch.y!)) * batchPresent;
+      present += batchPresent;
+      await yieldToEventLoop();
+    }
+    return present ? lossSum / present : 0;
+  }
+
+  /**
+   * Predictions for every row of X (no dropout), batched by batchIteratorTest.
+   *
+   * @example
+   * const scaled = await net.predict(images); // count * outputs, in [-1, 1] for keypoints
+   */
+  async predict(X: Float32Array): Promise<Float32Array> {
+    const count = this.rows(X, 'X');
+    await this.initialize();
+    const outputs = this.resolvedSpec.outputSize;
+    const result = new Float32Array(count * outputs);
+    for (const batch of this.batchIteratorTest.batches(X, undefined, undefined, this.context(0))) {
+      const predicted = await this.net.predict(batch.x);
+      batch.rows.forEach((row, i) =>
+        result.set(predicted.subarray(i * outputs, (i + 1) * outputs), row * outputs),
+      );
+      await yieldToEventLoop();
+    }
+    return result;
+  }
+
+  /**
+   * Masked mean squared error of the predictions for X against y (NaN targets ignored).
+   *
+   * @example
+   * const mse = await net.score(images, targets);
+   * console.log(`RMSE ${rmseInPixels(mse).toFixed(2)} px`);
+   */
+  async score(X: Float32Array, y: Float32Array): Promise<number> {
+    const count = this.rows(X, 'X');
+    this.checkTargets(y, count);
+    await this.initialize();
+    return this.lossOver(X, y, undefined);
+  }
+
+  /** Copies of all parameters (`conv1.W`, `conv1.b`, ...). */
+  async getWeights(): Promise<NamedTensor[]> {
+    await this.initialize();
+    return this.net.getWeights();
+  }
+
+  /** Replaces all parameters (names and shapes must match the spec). */
+  async setWeights(weights: NamedTensor[]): Promise<void> {
+    await this.initialize();
+    await this.net.setWeights(weights);
+  }
+
+  /**
+   * Copies the parameters of every layer whose shapes match, from another
+   * net or a model file (nolearn's `load_params_from`, used to start
+   * specialists from a general net). Layers are matched by name, then by
+   * position; the report of what was copied and skipped is kept in
+   * `lastParamsReport` (and printed when verbose).
+   *
+   * @returns names of the layers that were copied
+   * @example
+   * const copied = await specialist.loadParamsFrom('runs/net6.fpm'); // every layer but 'output'
+   */
+  async loadParamsFrom(other: NeuralNet | string): Promise<string[]> {
+    let sourceSpec: NetworkSpec;
+    let sourceWeights: NamedTensor[];
+    if (typeof other === 'string') {
+      const { readModelFile } = await import('./model-file-node.js');
+      const content = await readModelFile(other);
+      sourceSpec = content.spec;
+      sourceWeights = content.weights;
+    } else {
+      sourceSpec = other.spec;
+      sourceWeights = await other.getWeights();
+    }
+    const mine = await this.getWeights();
+    const report = matchParams(this.resolvedSpec, resolveSpec(sourceSpec), sourceWeights, mine);
+    await this.net.setWeights(report.weights);
+    this.lastParamsReport = report;
+    if (this.verbose > 0) {
+      for (const c of report.copied)
+        console.log(`Loaded parameters to layer '${c.layer}' (from '${c.from}', ${c.shapes}).`);
+      for (const s of report.skipped)
+        console.log(`Could not load parameters to layer '${s.layer}': ${s.reason}.`);
+    }
+    return report.copied.map((c) => c.layer);
+  }
+
+  /** Everything a model file holds about this net. */
+  async toModelContent(): Promise<ModelContent> {
+    await this.initialize();
+    const callbackState: Record<string, unknown> = {};
+    const configs = [];
+    let dropped = 0;
+    for (const callback of this.userCallbacks) {
+      if (callback.stateKey && callback.getState) {
+        if (callback.stateKey in callbackState)
+          throw new ConfigError(`two callbacks share the stateKey '${callback.stateKey}'`);
+        callbackState[callback.stateKey] = callback.getState();
+      }
+      const config = callback.toConfig?.();
+      if (config) configs.push(config);
+      else dropped++;
+    }
+    return {
+      spec: this.spec,
+      seed: this.seed,
+      weights: await this.net.getWeights(),
+      optimizerState: await this.net.getOptimizerState(),
+      variables: { ...this.variables },
+      history: this.trainHistory.map((r) => ({ ...r })),
+      training: {
+        maxEpochs: this.maxEpochs,
+        regression: this.regression,
+        verbose: this.verbose,
+        batchIteratorTrain: this.batchIteratorTrain.toConfig() ?? null,
+        batchIteratorTest: this.batchIteratorTest.toConfig() ?? null,
+        trainSplit: this.trainSplit ? this.trainSplit.toConfig() : null,
+        callbacks: configs,
+        droppedCallbacks: dropped,
+      },
+      callbackState,
+      metadata: { ...this.metadata },
+      engineName: this.network?.engineName,
+    };
+  }
+
+  /**
+   * Saves the whole net to one file, atomically (Node only).
+   *
+   * @example
+   * await net.save('runs/net4.fpm');
+   */
+  async save(path: string): Promise<void> {
+    const { writeModelFile } = await import('./model-file-node.js');
+    await writeModelFile(path, await this.toModelContent());
+  }
+
+  /**
+   * Rebuilds a net from model content (see {@link NeuralNet.load}); pure, so
+   * browsers can call it on `parseModelFile(bytes)`.
+   */
+  static fromModelContent(content: ModelContent, options: LoadOptions = {}): NeuralNet {
+    const t = content.training;
+    const hasHooks = HOOKS.some((h) => options[h] !== undefined) || options.callbacks !== undefined;
+    const net = new NeuralNet({
+      layers: content.spec,
+      seed: content.seed,
+      maxEpochs: t.maxEpochs,
+      regression: t.regression,
+      verbose: t.verbose,
+      updateLearningRate: content.variables.updateLearningRate,
+      updateMomentum: content.variables.updateMomentum,
+      batchIteratorTrain: t.batchIteratorTrain ? batchIteratorFromConfig(t.batchIteratorTrain) : undefined,
+      batchIteratorTest: t.batchIteratorTest ? batchIteratorFromConfig(t.batchIteratorTest) : undefined,
+      trainSplit: t.trainSplit ? new TrainSplit(t.trainSplit) : null,
+      callbacks: hasHooks ? undefined : t.callbacks.map(callbackFromConfig),
+      metadata: content.metadata,
+      ...options,
+    });
+    for (const [name, value] of Object.entries(content.variables)) net.variables[name] = value;
+    net.trainHistory = content.history.map((r) => ({ ...r }));
+    for (const callback of net.userCallbacks) {
+      const state = callback.stateKey ? content.callbackState[callback.stateKey] : undefined;
+      if (state !== undefined && callback.setState) callback.setState(state);
+    }
+    net.pendingWeights = content.weights;
+    net.pendingOptimizerState = content.optimizerState ?? undefined;
+    return net;
+  }
+
+  /**
+   * Loads a saved net to predict or to resume training where it stopped:
+   * epoch numbering, variables and schedules, optimizer velocities, early
+   * stopping state and seeded streams all continue. Built-in callbacks and
+   * iterators come back from the file; function handlers cannot be saved,
+   * so pass them again in `options` (any option given replaces the file's).
+   *
+   * @throws ModelFileError naming the file and what is wrong with it.
+   * @example
+   * const net = await NeuralNet.load('runs/net4.fpm');
+   * await net.fit(images, targets); // continues at the next epoch
+   */
+  static async load(path: string, options: LoadOptions = {}): Promise<NeuralNet> {
+    const { readModelFile } = await import('./model-file-node.js');
+    const net = NeuralNet.fromModelContent(await readModelFile(path), options);
+    await net.initialize();
+    return net;
+  }
+
+  /** Frees the engine's memory; the net cannot be used afterwards. */
+  dispose(): void {
+    this.network?.dispose();
+    this.network = undefined;
+  }
+}
+
+/**
+ * Ctrl-C while fitting: the first asks the loop to stop after the current
+ * batch, the second exits at once. Node only; a no-op where `process` is absent.
+ */
+function installInterruptHandler(net: NeuralNet): () => void {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (!proc || typeof proc.on !== 'function') return () => undefined;
+  let presses = 0;
+  const handler = () => {
+    presses++;
+    if (presses === 1) {
+      proc.stderr?.write('\nStopping after the current batch (Ctrl-C again to quit at once)...\n');
+      net.requestStop('interrupted');
+    } else {
+      proc.exit(130);
+    }
+  };
+  proc.on('SIGINT', handler);
+  return () => proc.removeListener('SIGINT', handler);
+}

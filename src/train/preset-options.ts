@@ -1,0 +1,53 @@
+/**
+ * NeuralNet options for a tutorial preset: its spec, its schedules as
+ * AdjustVariable callbacks, its flip iterator and its early stopping, so the
+ * CLI and scripts build net1 ... net7 in one call.
+ */
+import { ConfigError } from '../errors.js';
+import { presetSpec, presetTraining, type PresetName } from '../nn/presets.js';
+import { AdjustVariable } from './callbacks/adjust-variable.js';
+import { EarlyStopping } from './callbacks/early-stopping.js';
+import type { Callback } from './callbacks/types.js';
+import { FlipBatchIterator } from './flip-batch-iterator.js';
+import type { NeuralNetOptions } from './neural-net.js';
+
+export interface PresetNetOptions extends Omit<Partial<NeuralNetOptions>, 'layers'> {
+  /** Targets per sample: 30 for Kaggle-15, 136 for iBUG-68. */
+  outputs: number;
+  /** Target column pairs swapped by flips (the schema's columnFlipPairs); needed by flipping presets. */
+  flipPairs?: [number, number][];
+}
+
+/**
+ * @example
+ * const net = new NeuralNet(presetNetOptions('net5', { outputs: 30, flipPairs: kaggle15.columnFlipPairs, verbose: 1 }));
+ */
+export function presetNetOptions(name: PresetName | string, options: PresetNetOptions): NeuralNetOptions {
+  const { outputs, flipPairs, ...rest } = options;
+  const training = presetTraining(name);
+  const maxEpochs = rest.maxEpochs ?? training.maxEpochs;
+  const callbacks: Callback[] = [];
+  const { learningRate: lr, momentum: m } = training;
+  if (lr.start !== lr.stop) callbacks.push(new AdjustVariable('updateLearningRate', lr.start, lr.stop));
+  if (m.start !== m.stop) callbacks.push(new AdjustVariable('updateMomentum', m.start, m.stop));
+  if (training.earlyStoppingPatience !== undefined) {
+    callbacks.push(new EarlyStopping({ patience: training.earlyStoppingPatience }));
+  }
+  let batchIteratorTrain = rest.batchIteratorTrain;
+  if (!batchIteratorTrain && training.flip) {
+    if (!flipPairs)
+      throw new ConfigError(
+        `preset ${name} trains with flips: pass flipPairs (the schema's columnFlipPairs)`,
+      );
+    batchIteratorTrain = new FlipBatchIterator({ batchSize: 128, shuffle: true, flipPairs });
+  }
+  return {
+    ...rest,
+    layers: presetSpec(name, outputs),
+    maxEpochs,
+    updateLearningRate: rest.updateLearningRate ?? lr.start,
+    updateMomentum: rest.updateMomentum ?? m.start,
+    batchIteratorTrain,
+    callbacks: [...callbacks, ...(rest.callbacks ?? [])],
+  };
+}
