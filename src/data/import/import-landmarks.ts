@@ -1,0 +1,120 @@
+/**
+ * Turns a folder of face images with 68-point landmarks into a
+ * KeypointDataset in the 96x96 frame: decode (by content), crop by THE rule
+ * (`faceCropBox`), resize, transform the points, keep 68 or map to Kaggle's 15.
+ */
+import { readdir } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { ConfigError, DataFormatError } from '../../errors.js';
+import { Rng } from '../../random/rng.js';
+import { cropToFrame, decodeImage, faceCropBox, jitterBox, pointsToFrame, type CropJitter } from '../crop.js';
+import { PIXELS_PER_IMAGE, type KeypointDataset } from '../dataset.js';
+import { identityOf } from '../group-split.js';
+import { scaleTarget } from '../scaling.js';
+import { getSchema, mapIbug68ToKaggle15, type SchemaName } from '../schemas.js';
+import { readLandmarkCsv, readPts, type LandmarkRecord } from './landmark-files.js';
+
+/** Options of `importLandmarks`. Give `csvPath` (Udacity layout) or `ptsDir` (iBUG .pts files). */
+export interface ImportLandmarksOptions {
+  /** A landmark CSV in the Udacity layout; its file names are looked up in `imagesDir`. */
+  csvPath?: string;
+  /** A folder of `.pts` files; each `<name>.pts` pairs with `<name>.png|.jpg|.jpeg` in `imagesDir`. */
+  ptsDir?: string;
+  imagesDir: string;
+  /** Keep the 68 points ('ibug68') or map them to Kaggle's 15 ('kaggle15'). */
+  schema: SchemaName;
+  /** Random shift/scale of each crop box (augmentation); `true` for the defaults. Off by default. */
+  jitter?: boolean | CropJitter;
+  /** Seed of the jitter. Default 0. */
+  seed?: number;
+  /** How the crop is padded outside the image. Default 'edge'. */
+  padding?: 'edge' | 'zero';
+  /** Images decoded at once. Default 8. */
+  concurrency?: number;
+  /** Called after each image, e.g. for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+async function ptsRecords(ptsDir: string): Promise<LandmarkRecord[]> {
+  const names = (await readdir(ptsDir)).filter((n) => n.toLowerCase().endsWith('.pts')).sort();
+  const records: LandmarkRecord[] = [];
+  for (const name of names) {
+    // .pts coordinates are 1-based (Matlab); our pixels are 0-based.
+    const points = (await readPts(join(ptsDir, name))).map((v) => v - 1);
+    records.push({ file: name, points });
+  }
+  return records;
+}
+
+const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+
+/** For .pts records: the image file of the same base name in `imagesDir`. */
+async function resolveImageNames(records: LandmarkRecord[], imagesDir: string): Promise<LandmarkRecord[]> {
+  const byBase = new Map<string, string>();
+  for (const name of await readdir(imagesDir)) {
+    const ext = extname(name);
+    if (IMAGE_EXTENSIONS.includes(ext.toLowerCase())) byBase.set(name.slice(0, -ext.length), name);
+  }
+  return records.map((r) => {
+    const image = byBase.get(r.file.slice(0, -extname(r.file).length));
+    if (!image) {
+      throw new DataFormatError(`no image ${IMAGE_EXTENSIONS.join('/')} of the same name in ${imagesDir}`, {
+        file: r.file,
+      });
+    }
+    return { file: image, points: r.points };
+  });
+}
+
+/** Runs `work(i)` for i in 0..n-1 with at most `limit` running at once. */
+async function forEachLimited(n: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await work(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+}
+
+/**
+ * Imports images with landmarks. ids are the image file names and groups
+ * their identities (`identityOf`), so `groupSplit` keeps each person on one
+ * side of a split. Write the result with `writeKaggleCsv` so later tools read
+ * one format.
+ *
+ * @example
+ * const train = await importLandmarks({
+ *   csvPath: 'udacity/training_frames_keypoints.csv',
+ *   imagesDir: 'udacity/training',
+ *   schema: 'kaggle15',
+ * });
+ * await writeKaggleCsv('udacity-train.csv', train);
+ */
+export async function importLandmarks(options: ImportLandmarksOptions): Promise<KeypointDataset> {
+  if ((options.csvPath === undefined) === (options.ptsDir === undefined)) {
+    throw new ConfigError('importLandmarks needs exactly one of csvPath and ptsDir');
+  }
+  const schema = getSchema(options.schema);
+  const records = options.csvPath
+    ? await readLandmarkCsv(options.csvPath)
+    : await resolveImageNames(await ptsRecords(options.ptsDir!), options.imagesDir);
+  const jitter = options.jitter === true ? {} : options.jitter || undefined;
+  const seed = options.seed ?? 0;
+  const count = records.length;
+  const width = schema.columns.length;
+  const images = new Float32Array(count * PIXELS_PER_IMAGE);
+  const targets = new Float32Array(count * width);
+  let done = 0;
+  await forEachLimited(count, options.concurrency ?? 8, async (i) => {
+    const { file, points } = records[i];
+    const image = await decodeImage(join(options.imagesDir, file));
+    let box = faceCropBox(points);
+    if (jitter) box = jitterBox(box, new Rng(seed, 'crop-jitter', i), jitter);
+    images.set(cropToFrame(image, box, { padding: options.padding }), i * PIXELS_PER_IMAGE);
+    const frame = pointsToFrame(points, box);
+    const kept = schema.name === 'kaggle15' ? mapIbug68ToKaggle15(frame) : frame;
+    for (let c = 0; c < width; c++) targets[i * width + c] = scaleTarget(kept[c]);
+    options.onProgress?.(++done, count);
+  });
+  const ids = records.map((r) => r.file);
+  return { schema, count, images, targets, ids, groups: ids.map(identityOf) };
+}
