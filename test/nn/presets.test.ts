@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '../../src/errors.js';
+import { PRESET_NAMES, presetSpec, presetTraining } from '../../src/nn/presets.js';
+import { resolveSpec } from '../../src/nn/spec.js';
+import { kaggle15 } from '../../src/data/schemas.js';
+import { presetNetOptions } from '../../src/train/preset-options.js';
+import { FlipBatchIterator } from '../../src/train/flip-batch-iterator.js';
+import { AdjustVariable, EarlyStopping } from '../../src/train/callbacks/index.js';
+
+test('every preset resolves for 30 (Kaggle-15) and 136 (iBUG-68) outputs', () => {
+  for (const name of PRESET_NAMES) {
+    for (const outputs of [30, 136]) {
+      const spec = resolveSpec(presetSpec(name, outputs));
+      assert.equal(spec.outputSize, outputs, `${name}/${outputs}`);
+      assert.equal(spec.inputSize, 96 * 96);
+    }
+  }
+  assert.deepEqual(resolveSpec(presetSpec('net1', 30)).inputShape, [9216]);
+  assert.deepEqual(resolveSpec(presetSpec('net2', 30)).inputShape, [1, 96, 96]);
+});
+
+test('layers carry the tutorial names and shapes', () => {
+  const net6 = resolveSpec(presetSpec('net6', 30));
+  assert.deepEqual(
+    net6.layers.map((l) => l.name),
+    [
+      'input',
+      'conv1',
+      'pool1',
+      'dropout1',
+      'conv2',
+      'pool2',
+      'dropout2',
+      'conv3',
+      'pool3',
+      'dropout3',
+      'hidden4',
+      'dropout4',
+      'hidden5',
+      'dropout5',
+      'output',
+    ],
+  );
+  assert.deepEqual(
+    net6.layers.filter((l) => l.kind === 'dropout').map((l) => (l as { rate: number }).rate),
+    [0.1, 0.2, 0.3, 0.5, 0.5],
+  );
+  const net2 = resolveSpec(presetSpec('net2', 30));
+  assert.deepEqual(net2.layers.find((l) => l.name === 'pool3')!.outputShape, [128, 11, 11]);
+  assert.deepEqual(net2.layers.find((l) => l.name === 'hidden4')!.params[0].shape, [128 * 11 * 11, 500]);
+  assert.equal(
+    (resolveSpec(presetSpec('net7', 30)).layers.find((l) => l.name === 'hidden5') as { units: number }).units,
+    1000,
+  );
+  assert.throws(() => presetSpec('net8', 30), ConfigError);
+  assert.throws(() => presetSpec('net2', 0), ConfigError);
+});
+
+test('training setups: constant for net1-3, schedules from net4, flips for net3/5/6/7', () => {
+  assert.deepEqual(presetTraining('net2'), {
+    maxEpochs: 1000,
+    learningRate: { start: 0.01, stop: 0.01 },
+    momentum: { start: 0.9, stop: 0.9 },
+    flip: false,
+  });
+  assert.deepEqual(presetTraining('net4').learningRate, { start: 0.03, stop: 0.0001 });
+  assert.deepEqual(presetTraining('net4').momentum, { start: 0.9, stop: 0.999 });
+  assert.deepEqual(
+    PRESET_NAMES.map((n) => presetTraining(n).flip),
+    [false, false, true, false, true, true, true],
+  );
+  assert.equal(presetTraining('net7').earlyStoppingPatience, 200);
+
+  const options = presetNetOptions('net7', { outputs: 30, flipPairs: kaggle15.columnFlipPairs });
+  assert.ok(options.batchIteratorTrain instanceof FlipBatchIterator);
+  assert.deepEqual(
+    options.callbacks!.map((c) => c.constructor),
+    [AdjustVariable, AdjustVariable, EarlyStopping],
+  );
+  assert.equal(options.updateLearningRate, 0.03);
+  assert.throws(() => presetNetOptions('net3', { outputs: 30 }), /flipPairs/);
+  assert.equal(presetNetOptions('net2', { outputs: 30 }).callbacks!.length, 0);
+});
