@@ -1,0 +1,349 @@
+// N-API surface of the native engine. Every heavy call runs on a libuv worker
+// (Napi::AsyncWorker) and returns a Promise, so the JS thread stays free for
+// progress output and Ctrl-C; a network refuses a second call while one runs.
+#include <napi.h>
+#include <omp.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "network.h"
+
+namespace {
+
+class NetworkWrap;
+
+class Job : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<void()>;
+  using Done = std::function<Napi::Value(Napi::Env)>;
+
+  Job(Napi::Env env, std::shared_ptr<std::atomic<bool>> busy, Napi::Object self, Work work, Done done)
+      : Napi::AsyncWorker(env, "facepoints:native"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        busy_(std::move(busy)),
+        work_(std::move(work)),
+        done_(std::move(done)) {
+    refs_.push_back(Napi::Persistent(self));
+  }
+
+  // Keeps a JS array alive while the worker reads its memory.
+  void keep(const Napi::Value& value) { refs_.push_back(Napi::Persistent(value.As<Napi::Object>())); }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      work_();
+    } catch (const dnnl::error& e) {
+      SetError(std::string("oneDNN: ") + e.what());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    *busy_ = false;
+    Napi::HandleScope scope(Env());
+    try {
+      deferred_.Resolve(done_(Env()));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override {
+    *busy_ = false;
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<std::atomic<bool>> busy_;
+  Work work_;
+  Done done_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+int64_t int_prop(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : 0;
+}
+
+std::vector<int64_t> shape_prop(const Napi::Object& o, const char* key) {
+  std::vector<int64_t> shape;
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("layer field '") + key + "' must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) shape.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+  return shape;
+}
+
+fp::LayerSpec parse_layer(const Napi::Object& o) {
+  fp::LayerSpec L;
+  const std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
+  if (kind == "input") L.kind = fp::LayerKind::Input;
+  else if (kind == "conv2d") L.kind = fp::LayerKind::Conv;
+  else if (kind == "maxpool2d") L.kind = fp::LayerKind::Pool;
+  else if (kind == "dense") L.kind = fp::LayerKind::Dense;
+  else if (kind == "dropout") L.kind = fp::LayerKind::Dropout;
+  else throw Napi::TypeError::New(o.Env(), "unknown layer kind '" + kind + "'");
+  L.name = o.Get("name").As<Napi::String>().Utf8Value();
+  L.relu = o.Get("relu").ToBoolean().Value();
+  L.filters = int_prop(o, "filters");
+  L.kernel_h = int_prop(o, "kernelH");
+  L.kernel_w = int_prop(o, "kernelW");
+  L.pool = int_prop(o, "poolSize");
+  L.units = int_prop(o, "units");
+  Napi::Value rate = o.Get("rate");
+  L.rate = rate.IsNumber() ? rate.As<Napi::Number>().FloatValue() : 0.0f;
+  L.in_shape = shape_prop(o, "inShape");
+  L.out_shape = shape_prop(o, "outShape");
+  return L;
+}
+
+Napi::Array to_js(Napi::Env env, const std::vector<std::vector<float>>& values) {
+  Napi::Array out = Napi::Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); i++) {
+    Napi::Float32Array a = Napi::Float32Array::New(env, values[i].size());
+    std::copy(values[i].begin(), values[i].end(), a.Data());
+    out.Set(static_cast<uint32_t>(i), a);
+  }
+  return out;
+}
+
+class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeNetwork",
+                       {
+                           InstanceMethod("predict", &NetworkWrap::Predict),
+                           InstanceMethod("trainStep", &NetworkWrap::TrainStep),
+                           InstanceMethod("evaluateLoss", &NetworkWrap::EvaluateLoss),
+                           InstanceMethod("gradients", &NetworkWrap::Gradients),
+                           InstanceMethod("getParams", &NetworkWrap::GetParams),
+                           InstanceMethod("setParams", &NetworkWrap::SetParams),
+                           InstanceMethod("probeThreads", &NetworkWrap::ProbeThreads),
+                           InstanceMethod("describe", &NetworkWrap::Describe),
+                           InstanceMethod("dispose", &NetworkWrap::Dispose),
+                       });
+  }
+
+  // new NativeNetwork(layers: object[], threads: number)
+  explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsNumber()) {
+      throw Napi::TypeError::New(env, "expected (layers: object[], threads: number)");
+    }
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<fp::LayerSpec> layers;
+    for (uint32_t i = 0; i < list.Length(); i++) layers.push_back(parse_layer(list.Get(i).As<Napi::Object>()));
+    try {
+      net_ = std::make_shared<fp::Network>(std::move(layers), info[1].As<Napi::Number>().Int32Value());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+ private:
+  std::shared_ptr<fp::Network> net_;
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
+
+  Job* start(const Napi::CallbackInfo& info, Job::Work work, Job::Done done) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    if (busy_->exchange(true)) {
+      throw Napi::Error::New(info.Env(), "another call is still running on this network; await it first");
+    }
+    return new Job(info.Env(), busy_, info.This().As<Napi::Object>(), std::move(work), std::move(done));
+  }
+
+  Napi::Float32Array array_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+    if (info.Length() <= i || !info[i].IsTypedArray() ||
+        info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Float32Array");
+    }
+    return info[i].As<Napi::Float32Array>();
+  }
+
+  int64_t batch_of(const Napi::CallbackInfo& info, const Napi::Float32Array& x) {
+    const int64_t len = static_cast<int64_t>(x.ElementLength());
+    if (len == 0 || len % net_->input_size() != 0) {
+      throw Napi::RangeError::New(info.Env(), "x holds " + std::to_string(len) + " values, not a positive multiple of " +
+                                                  std::to_string(net_->input_size()));
+    }
+    return len / net_->input_size();
+  }
+
+  void check_targets(const Napi::CallbackInfo& info, const Napi::Float32Array& y, int64_t n) {
+    if (static_cast<int64_t>(y.ElementLength()) != n * net_->output_size()) {
+      throw Napi::RangeError::New(info.Env(), "y holds " + std::to_string(y.ElementLength()) + " values, expected " +
+                                                  std::to_string(n * net_->output_size()));
+    }
+  }
+
+  Napi::Value Predict(const Napi::CallbackInfo& info) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    Napi::Float32Array x = array_arg(info, 0, "x");
+    const int64_t n = batch_of(info, x);
+    auto net = net_;
+    const float* xp = x.Data();
+    auto out = std::make_shared<std::vector<float>>();
+    Job* job = start(
+        info, [net, xp, n, out]() { *out = net->predict(xp, n); },
+        [out](Napi::Env env) -> Napi::Value {
+          Napi::Float32Array a = Napi::Float32Array::New(env, out->size());
+          std::copy(out->begin(), out->end(), a.Data());
+          return a;
+        });
+    job->keep(x);
+    job->Queue();
+    return job->promise();
+  }
+
+  // trainStep(x, y, learningRate, momentum, dropoutSeed)
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    Napi::Float32Array x = array_arg(info, 0, "x");
+    Napi::Float32Array y = array_arg(info, 1, "y");
+    const int64_t n = batch_of(info, x);
+    check_targets(info, y, n);
+    if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
+      throw Napi::TypeError::New(info.Env(), "expected (x, y, learningRate, momentum, dropoutSeed)");
+    }
+    const float lr = info[2].As<Napi::Number>().FloatValue();
+    const float momentum = info[3].As<Napi::Number>().FloatValue();
+    const uint64_t seed = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
+    auto net = net_;
+    const float *xp = x.Data(), *yp = y.Data();
+    auto loss = std::make_shared<double>(0);
+    Job* job = start(
+        info, [=]() { *loss = net->train_step(xp, yp, n, lr, momentum, seed); },
+        [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
+    job->keep(x);
+    job->keep(y);
+    job->Queue();
+    return job->promise();
+  }
+
+  Napi::Value EvaluateLoss(const Napi::CallbackInfo& info) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    Napi::Float32Array x = array_arg(info, 0, "x");
+    Napi::Float32Array y = array_arg(info, 1, "y");
+    const int64_t n = batch_of(info, x);
+    check_targets(info, y, n);
+    auto net = net_;
+    const float *xp = x.Data(), *yp = y.Data();
+    auto loss = std::make_shared<double>(0);
+    Job* job = start(
+        info, [=]() { *loss = net->evaluate_loss(xp, yp, n); },
+        [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
+    job->keep(x);
+    job->keep(y);
+    job->Queue();
+    return job->promise();
+  }
+
+  // Resolves to { loss, grads: Float32Array[] } (canonical layouts, parameter order).
+  Napi::Value Gradients(const Napi::CallbackInfo& info) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    Napi::Float32Array x = array_arg(info, 0, "x");
+    Napi::Float32Array y = array_arg(info, 1, "y");
+    const int64_t n = batch_of(info, x);
+    check_targets(info, y, n);
+    auto net = net_;
+    const float *xp = x.Data(), *yp = y.Data();
+    auto loss = std::make_shared<double>(0);
+    auto grads = std::make_shared<std::vector<std::vector<float>>>();
+    Job* job = start(
+        info, [=]() { *loss = net->gradients(xp, yp, n, *grads); },
+        [loss, grads](Napi::Env env) -> Napi::Value {
+          Napi::Object result = Napi::Object::New(env);
+          result.Set("loss", Napi::Number::New(env, *loss));
+          result.Set("grads", to_js(env, *grads));
+          return result;
+        });
+    job->keep(x);
+    job->keep(y);
+    job->Queue();
+    return job->promise();
+  }
+
+  // getParams(velocity: boolean): Promise<Float32Array[]>
+  Napi::Value GetParams(const Napi::CallbackInfo& info) {
+    const bool velocity = info.Length() > 0 && info[0].ToBoolean().Value();
+    auto net = net_;
+    auto values = std::make_shared<std::vector<std::vector<float>>>();
+    Job* job = start(
+        info, [=]() { *values = net->get_params(velocity); },
+        [values](Napi::Env env) -> Napi::Value { return to_js(env, *values); });
+    job->Queue();
+    return job->promise();
+  }
+
+  // setParams(values: Float32Array[], velocity: boolean): Promise<void>
+  Napi::Value SetParams(const Napi::CallbackInfo& info) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected Float32Array[]");
+    Napi::Array list = info[0].As<Napi::Array>();
+    const bool velocity = info.Length() > 1 && info[1].ToBoolean().Value();
+    // Copied here, on the JS thread: the caller may reuse its arrays at once.
+    auto values = std::make_shared<std::vector<std::vector<float>>>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value v = list.Get(i);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+        throw Napi::TypeError::New(info.Env(), "parameter " + std::to_string(i) + " must be a Float32Array");
+      }
+      Napi::Float32Array a = v.As<Napi::Float32Array>();
+      values->emplace_back(a.Data(), a.Data() + a.ElementLength());
+    }
+    auto net = net_;
+    Job* job = start(
+        info, [=]() { net->set_params(*values, velocity); },
+        [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    job->Queue();
+    return job->promise();
+  }
+
+  // Size of the OpenMP team the network's calls run with.
+  Napi::Value ProbeThreads(const Napi::CallbackInfo& info) {
+    auto net = net_;
+    auto team = std::make_shared<int>(0);
+    Job* job = start(
+        info, [=]() { *team = net->probe_threads(); },
+        [team](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *team); });
+    job->Queue();
+    return job->promise();
+  }
+
+  // Which oneDNN implementation every primitive of every plan uses.
+  Napi::Value Describe(const Napi::CallbackInfo& info) {
+    auto net = net_;
+    auto text = std::make_shared<std::string>();
+    Job* job = start(
+        info, [=]() { *text = net->describe(); },
+        [text](Napi::Env env) -> Napi::Value { return Napi::String::New(env, *text); });
+    job->Queue();
+    return job->promise();
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    if (*busy_) throw Napi::Error::New(info.Env(), "cannot dispose while a call is running; await it first");
+    net_.reset();
+    return info.Env().Undefined();
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeNetwork", NetworkWrap::Define(env));
+  const dnnl_version_t* v = dnnl_version();
+  exports.Set("onednnVersion", Napi::String::New(env, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                                          std::to_string(v->patch)));
+  exports.Set("defaultThreads", Napi::Number::New(env, omp_get_num_procs()));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(facepoints_native, Init)

@@ -1,0 +1,68 @@
+#include "kernels.h"
+
+#include <cmath>
+
+namespace fp {
+
+double masked_mse(const float* pred, const float* target, float* grad, int64_t count) {
+  double sum = 0;
+  int64_t present = 0;
+  for (int64_t i = 0; i < count; i++) {
+    if (std::isnan(target[i])) continue;
+    const double d = static_cast<double>(pred[i]) - static_cast<double>(target[i]);
+    sum += d * d;
+    present++;
+  }
+  if (grad) {
+    const double scale = present > 0 ? 2.0 / static_cast<double>(present) : 0.0;
+    for (int64_t i = 0; i < count; i++) {
+      grad[i] = std::isnan(target[i])
+                    ? 0.0f
+                    : static_cast<float>(scale * (static_cast<double>(pred[i]) - static_cast<double>(target[i])));
+    }
+  }
+  return present > 0 ? sum / static_cast<double>(present) : 0.0;
+}
+
+namespace {
+
+// splitmix64's finaliser: a good 64-bit mix, cheap enough per element.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+void dropout_forward(const float* src, float* dst, uint8_t* mask, int64_t count, float rate, uint64_t seed,
+                     uint64_t salt) {
+  const uint64_t base = mix64(seed * 0x9e3779b97f4a7c15ULL ^ mix64(salt + 0x632be59bd9b4e019ULL));
+  // Keep when the top 24 bits of the hash are >= rate * 2^24.
+  const uint64_t threshold = static_cast<uint64_t>(std::llround(static_cast<double>(rate) * 16777216.0));
+  const float scale = 1.0f / (1.0f - rate);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; i++) {
+    const uint8_t keep = (mix64(base + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL) >> 40) >= threshold;
+    mask[i] = keep;
+    dst[i] = keep ? src[i] * scale : 0.0f;
+  }
+}
+
+void dropout_backward(const float* diff_dst, float* diff_src, const uint8_t* mask, int64_t count, float rate) {
+  const float scale = 1.0f / (1.0f - rate);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; i++) diff_src[i] = mask[i] ? diff_dst[i] * scale : 0.0f;
+}
+
+void nesterov_update(float* param, float* velocity, const float* grad, int64_t count, float lr, float momentum) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < count; i++) {
+    const float step = -lr * grad[i];
+    const float v = momentum * velocity[i] + step;
+    velocity[i] = v;
+    param[i] += momentum * v + step;
+  }
+}
+
+}  // namespace fp
