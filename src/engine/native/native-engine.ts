@@ -33,8 +33,14 @@ interface AddonLayer {
 }
 
 interface AddonNetwork {
-  async predict(x: Float32Array): Promise<Float32Array>;
-  trainStep(x: Float32Array, y: Float32Array, learningRate: number, momentum: number, seed: number): Promise<number>;
+  predict(x: Float32Array): Promise<Float32Array>;
+  trainStep(
+    x: Float32Array,
+    y: Float32Array,
+    learningRate: number,
+    momentum: number,
+    seed: number,
+  ): Promise<number>;
   evaluateLoss(x: Float32Array, y: Float32Array): Promise<number>;
   gradients(x: Float32Array, y: Float32Array): Promise<{ loss: number; grads: Float32Array[] }>;
   getParams(velocity: boolean): Promise<Float32Array[]>;
@@ -53,7 +59,8 @@ interface Addon {
 /** Where node-gyp puts the addon, relative to the package root. */
 export const NATIVE_ADDON_PATH = path.join('build', 'Release', 'facepoints_native.node');
 
-const INSTALL_HINT = 'install the system package libdnnl-dev (apt-get install libdnnl-dev), then run `npm run build`';
+const INSTALL_HINT =
+  'install the system package libdnnl-dev (apt-get install libdnnl-dev), then run `npm run build`';
 
 let cached: Addon | undefined;
 
@@ -126,7 +133,8 @@ export async function loadNativeEngine(options: { threads?: number } = {}): Prom
     defaultThreads: engineThreads ?? addon.defaultThreads,
     async compile(spec: NetworkSpec, compileOptions: CompileOptions = {}): Promise<NativeNetwork> {
       const resolved = resolveSpec(spec);
-      const threads = checkThreads(compileOptions.threads, 'compile') ?? engineThreads ?? addon.defaultThreads;
+      const threads =
+        checkThreads(compileOptions.threads, 'compile') ?? engineThreads ?? addon.defaultThreads;
       const handle = new addon.NativeNetwork(toAddonLayers(resolved), threads);
       return new NativeNetwork(resolved, handle, threads);
     },
@@ -135,7 +143,12 @@ export async function loadNativeEngine(options: { threads?: number } = {}): Prom
 
 function toAddonLayers(spec: ResolvedSpec): AddonLayer[] {
   return spec.layers.map((layer) => {
-    const base = { kind: layer.kind, name: layer.name, inShape: layer.inputShape, outShape: layer.outputShape };
+    const base = {
+      kind: layer.kind,
+      name: layer.name,
+      inShape: layer.inputShape,
+      outShape: layer.outputShape,
+    };
     switch (layer.kind) {
       case 'conv2d':
         return {
@@ -288,7 +301,10 @@ export class NativeNetwork implements Network {
     const known = new Set(this.params.map((param) => param.name));
     for (const tensor of tensors) {
       if (!known.has(tensor.name)) {
-        throw new ShapeError(tensor.name.split('.')[0], `${what}: this network has no parameter '${tensor.name}'`);
+        throw new ShapeError(
+          tensor.name.split('.')[0],
+          `${what}: this network has no parameter '${tensor.name}'`,
+        );
       }
     }
     return this.params.map((param) => {
