@@ -444,6 +444,12 @@ export class NeuralNet {
     return this.net.getWeights();
   }
 
+  /** Copies of the Nesterov velocities, one per parameter. */
+  async getOptimizerState(): Promise<NamedTensor[]> {
+    await this.initialize();
+    return this.net.getOptimizerState();
+  }
+
   /** Replaces all parameters (names and shapes must match the spec). */
   async setWeights(weights: NamedTensor[]): Promise<void> {
     await this.initialize();
