@@ -1,15 +1,6 @@
 /** The training history as CSV, one row per epoch, for spreadsheets and pandas. */
 
-/** The fields of a per-epoch record a run folder keeps (the NeuralNet's EpochRecord fits). */
-export interface HistoryRecord {
-  epoch: number;
-  trainLoss: number;
-  validLoss: number;
-  trainLossBest: boolean;
-  validLossBest: boolean;
-  trainValRatio: number;
-  dur: number;
-}
+import type { EpochRecord } from '../train/history.js';
 
 /** Column order of history.csv. */
 export const HISTORY_CSV_COLUMNS = [
@@ -31,7 +22,7 @@ function formatNumber(value: number): string {
  * @example
  * await writeFileAtomic('history.csv', historyToCsv(net.trainHistory));
  */
-export function historyToCsv(history: readonly HistoryRecord[]): string {
+export function historyToCsv(history: readonly EpochRecord[]): string {
   const lines = [HISTORY_CSV_COLUMNS.join(',')];
   for (const r of history) {
     lines.push(
@@ -47,32 +38,4 @@ export function historyToCsv(history: readonly HistoryRecord[]): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** JSON cannot hold NaN: history.json stores missing numbers as null and reads them back as NaN. */
-export function historyToJson(history: readonly HistoryRecord[]): unknown[] {
-  return history.map((r) => ({
-    epoch: r.epoch,
-    trainLoss: Number.isFinite(r.trainLoss) ? r.trainLoss : null,
-    validLoss: Number.isFinite(r.validLoss) ? r.validLoss : null,
-    trainLossBest: r.trainLossBest,
-    validLossBest: r.validLossBest,
-    trainValRatio: Number.isFinite(r.trainValRatio) ? r.trainValRatio : null,
-    dur: r.dur,
-  }));
-}
-
-/** Reads history.json's records back, nulls as NaN. */
-export function historyFromJson(value: unknown): HistoryRecord[] {
-  if (!Array.isArray(value)) throw new TypeError('history.json must hold an array of epoch records');
-  const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-  return value.map((r: Record<string, unknown>) => ({
-    epoch: num(r.epoch),
-    trainLoss: num(r.trainLoss),
-    validLoss: num(r.validLoss),
-    trainLossBest: r.trainLossBest === true,
-    validLossBest: r.validLossBest === true,
-    trainValRatio: num(r.trainValRatio),
-    dur: num(r.dur),
-  }));
 }

@@ -19,9 +19,10 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { ConfigError, DataFormatError } from '../errors.js';
-import { writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../data/atomic-write.js';
+import { type EpochRecord, historyFromJson, historyToJson } from '../train/history.js';
 import type { DataFingerprint } from './fingerprint.js';
-import { type HistoryRecord, historyFromJson, historyToCsv, historyToJson } from './history-csv.js';
+import { historyToCsv } from './history-csv.js';
 import type { MachineInfo } from './machine.js';
 
 /** File names inside a run folder. */
@@ -70,6 +71,11 @@ export interface RunRecord {
   sessions: TrainingSession[];
   /** Sum of the sessions' seconds, and the mean seconds per finished epoch. */
   timings: { totalSeconds: number; meanEpochSeconds: number | null };
+}
+
+/** Pretty JSON (2-space indent, trailing newline), written atomically. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 function packageVersion(): string {
@@ -193,17 +199,17 @@ export class RunFolder {
   }
 
   /** Writes history.json and history.csv. */
-  async writeHistory(history: readonly HistoryRecord[]): Promise<void> {
-    await writeJsonAtomic(this.file('historyJson'), historyToJson(history));
+  async writeHistory(history: readonly EpochRecord[]): Promise<void> {
+    await writeFileAtomic(this.file('historyJson'), `${historyToJson(history)}\n`);
     await writeFileAtomic(this.file('historyCsv'), historyToCsv(history));
   }
 
-  async readHistory(): Promise<HistoryRecord[]> {
+  async readHistory(): Promise<EpochRecord[]> {
     const path = this.file('historyJson');
     try {
       return historyFromJson(await readJson(path));
     } catch (error) {
-      if (error instanceof TypeError) throw new DataFormatError(error.message, { file: path });
+      if (error instanceof ConfigError) throw new DataFormatError(error.message, { file: path });
       throw error;
     }
   }

@@ -1,0 +1,202 @@
+/**
+ * The full, resolved configuration of a training run: everything needed to
+ * repeat it, and what `--resume` reads back from config.json. Built from a
+ * preset (or a JSON config file) plus the command line's overrides.
+ */
+import type { EngineChoice } from '../engine/engine.js';
+import { ConfigError } from '../errors.js';
+import { type SchemaName, getSchema } from '../data/schemas.js';
+import { PRESET_NAMES, type PresetName, presetSpec, presetTraining } from '../nn/presets.js';
+import { type NetworkSpec, resolveSpec } from '../nn/spec.js';
+
+/** A value set linearly from start to stop over the epochs (start === stop: constant). */
+export interface Schedule {
+  start: number;
+  stop: number;
+}
+
+export interface TrainConfig {
+  /** The preset the net came from, when it did. */
+  preset?: PresetName;
+  /** The network, always spelled out in full. */
+  layers: NetworkSpec;
+  schema: SchemaName;
+  /** Target columns the net predicts (all of the schema's, or a specialist's group). */
+  columns: string[];
+  /** Where the data came from: a CSV path or 'synthetic:COUNT[:SEED]'; `masked` keeps incomplete rows. */
+  data: { source: string; masked: boolean };
+  maxEpochs: number;
+  learningRate: Schedule;
+  momentum: Schedule;
+  /** Flip augmentation (FlipBatchIterator with the schema's left/right pairs). */
+  flip: boolean;
+  /** Early stopping patience in epochs; null: none. */
+  patience: number | null;
+  batchSize: number;
+  /** Fraction held out for validation (nolearn's eval size). */
+  validSize: number;
+  seed: number;
+  engine: EngineChoice;
+  /** A model whose matching layers initialise this net (loadParamsFrom), e.g. for specialists. */
+  initFrom?: string;
+}
+
+/** What a JSON config file or the command line may set; anything left out comes from the preset. */
+export type TrainConfigInput = Omit<Partial<TrainConfig>, 'preset'> & { preset?: string };
+
+const KEYS: readonly (keyof TrainConfig)[] = [
+  'preset',
+  'layers',
+  'schema',
+  'columns',
+  'data',
+  'maxEpochs',
+  'learningRate',
+  'momentum',
+  'flip',
+  'patience',
+  'batchSize',
+  'validSize',
+  'seed',
+  'engine',
+  'initFrom',
+];
+
+const ENGINES: readonly EngineChoice[] = ['auto', 'native', 'tfjs'];
+
+function fail(where: string, key: string, expected: string, value: unknown): never {
+  throw new ConfigError(`${where}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+function checkSchedule(where: string, key: string, value: unknown): Schedule {
+  const s = value as Schedule;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    !Number.isFinite(s.start) ||
+    !Number.isFinite(s.stop) ||
+    s.start < 0 ||
+    s.stop < 0
+  ) {
+    fail(where, key, '{ "start": number >= 0, "stop": number >= 0 }', value);
+  }
+  return { start: s.start, stop: s.stop };
+}
+
+/**
+ * Checks a config input's keys and value types (not yet their combination).
+ *
+ * @throws ConfigError naming `where` (the file), the key and what was expected.
+ */
+export function checkConfigInput(value: unknown, where: string): TrainConfigInput {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${where}: expected a JSON object of training settings`);
+  }
+  const input = value as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError(`${where}: unknown setting "${key}"; known settings: ${KEYS.join(', ')}`);
+    }
+  }
+  const out: TrainConfigInput = {};
+  const int = (key: keyof TrainConfig, min: number) => {
+    const v = input[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(where, key, `a whole number >= ${min}`, v);
+    return v;
+  };
+  if (input.preset !== undefined) {
+    if (typeof input.preset !== 'string') fail(where, 'preset', `one of ${PRESET_NAMES.join(', ')}`, input.preset);
+    out.preset = input.preset;
+  }
+  if (input.layers !== undefined) {
+    const layers = Array.isArray(input.layers) ? { layers: input.layers } : input.layers;
+    resolveSpec(layers as NetworkSpec); // ShapeError names the layer
+    out.layers = layers as NetworkSpec;
+  }
+  if (input.schema !== undefined) out.schema = getSchema(String(input.schema)).name;
+  if (input.columns !== undefined) {
+    if (!Array.isArray(input.columns) || !input.columns.every((c) => typeof c === 'string')) {
+      fail(where, 'columns', 'a list of column names', input.columns);
+    }
+    out.columns = input.columns as string[];
+  }
+  if (input.data !== undefined) {
+    const d = input.data as TrainConfig['data'];
+    if (typeof d !== 'object' || d === null || typeof d.source !== 'string' || typeof d.masked !== 'boolean') {
+      fail(where, 'data', '{ "source": string, "masked": boolean }', input.data);
+    }
+    out.data = { source: d.source, masked: d.masked };
+  }
+  out.maxEpochs = int('maxEpochs', 1);
+  out.batchSize = int('batchSize', 1);
+  out.seed = int('seed', 0);
+  if (input.patience !== undefined && input.patience !== null) out.patience = int('patience', 1);
+  else if (input.patience === null) out.patience = null;
+  if (input.learningRate !== undefined) out.learningRate = checkSchedule(where, 'learningRate', input.learningRate);
+  if (input.momentum !== undefined) out.momentum = checkSchedule(where, 'momentum', input.momentum);
+  if (input.flip !== undefined) {
+    if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
+    out.flip = input.flip;
+  }
+  if (input.validSize !== undefined) {
+    const v = input.validSize;
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(where, 'validSize', 'a fraction in [0, 1)', v);
+    out.validSize = v;
+  }
+  if (input.engine !== undefined) {
+    if (!(ENGINES as readonly unknown[]).includes(input.engine)) fail(where, 'engine', ENGINES.join(' or '), input.engine);
+    out.engine = input.engine as EngineChoice;
+  }
+  if (input.initFrom !== undefined) {
+    if (typeof input.initFrom !== 'string') fail(where, 'initFrom', 'a model file path', input.initFrom);
+    out.initFrom = input.initFrom;
+  }
+  for (const key of Object.keys(out) as (keyof TrainConfigInput)[]) if (out[key] === undefined) delete out[key];
+  return out;
+}
+
+/**
+ * Fills in a config: the preset's net and schedule (net1 when neither a
+ * preset nor layers are given), then the input's values over them.
+ *
+ * @example
+ * const config = resolveTrainConfig({ preset: 'net4', maxEpochs: 50, data: { source: 'synthetic:500', masked: false } });
+ */
+export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
+  const presetName = input.preset ?? (input.layers ? undefined : 'net1');
+  const training = presetName ? presetTraining(presetName) : presetTraining('net1');
+  const schema = getSchema(input.schema ?? 'kaggle15');
+  const columns = input.columns ?? schema.columns;
+  for (const column of columns) {
+    if (!schema.columns.includes(column)) {
+      throw new ConfigError(`column "${column}" is not in the ${schema.name} schema`);
+    }
+  }
+  if (new Set(columns).size !== columns.length || columns.length === 0) {
+    throw new ConfigError('columns must name each target column once, and at least one');
+  }
+  const layers = input.layers ?? presetSpec(presetName!, columns.length);
+  const outputs = resolveSpec(layers).outputSize;
+  if (outputs !== columns.length) {
+    throw new ConfigError(`the net has ${outputs} outputs but ${columns.length} target columns are trained`);
+  }
+  if (!input.data) throw new ConfigError('no training data given (data.source)');
+  return {
+    ...(presetName ? { preset: presetName as PresetName } : {}),
+    layers,
+    schema: schema.name,
+    columns: [...columns],
+    data: input.data,
+    maxEpochs: input.maxEpochs ?? training.maxEpochs,
+    learningRate: input.learningRate ?? training.learningRate,
+    momentum: input.momentum ?? training.momentum,
+    flip: input.flip ?? training.flip,
+    patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
+    batchSize: input.batchSize ?? 128,
+    validSize: input.validSize ?? 0.2,
+    seed: input.seed ?? 42,
+    engine: input.engine ?? 'auto',
+    ...(input.initFrom ? { initFrom: input.initFrom } : {}),
+  };
+}
