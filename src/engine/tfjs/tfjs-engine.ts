@@ -27,11 +27,14 @@ export interface TfjsEngineOptions {
 
 class TfjsEngine implements Engine {
   readonly name: string;
+  /** Why wasm was not used, when the engine fell back to the cpu backend. */
+  readonly fallbackReason?: string;
   private readonly backend: TfjsBackendName;
 
-  constructor(backend: TfjsBackendName) {
+  constructor(backend: TfjsBackendName, fallbackReason?: string) {
     this.backend = backend;
     this.name = `tfjs-${backend}`;
+    if (fallbackReason !== undefined) this.fallbackReason = fallbackReason;
   }
 
   // Threads are not used: tfjs' wasm build runs one thread in Node, and the threaded build needs cross-origin isolation.
@@ -54,13 +57,49 @@ async function quietly<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-async function activateWasm(wasmPaths: TfjsEngineOptions['wasmPaths']): Promise<boolean> {
+/**
+ * Runs `action` while holding back console.warn / console.error: when the
+ * .wasm file cannot load, Emscripten prints its abort messages before tfjs
+ * rejects, and neither offers a hook to route them. Held messages are
+ * returned; the caller replays them if they turn out not to be about a failure.
+ */
+async function holdingConsole<T>(action: () => Promise<T>): Promise<{ value: T; held: unknown[][] }> {
+  const held: unknown[][] = [];
+  const original = { warn: console.warn, error: console.error };
+  let holding = true;
+  // Emscripten binds console functions once; after we are done they must forward again.
+  const make =
+    (to: (...args: unknown[]) => void) =>
+    (...args: unknown[]): void => {
+      if (holding) held.push(args);
+      else to.apply(console, args);
+    };
+  console.warn = make(original.warn);
+  console.error = make(original.error);
+  try {
+    return { value: await action(), held };
+  } finally {
+    holding = false;
+    console.warn = original.warn;
+    console.error = original.error;
+  }
+}
+
+/** Activates the wasm backend; resolves to undefined on success, else to the reason it failed. */
+async function activateWasm(wasmPaths: TfjsEngineOptions['wasmPaths']): Promise<string | undefined> {
   try {
     registerWasmTrainingKernels();
     if (wasmPaths !== undefined) setWasmPaths(wasmPaths);
-    return await quietly(() => tf.setBackend('wasm'));
-  } catch {
-    return false;
+    const { value: ok, held } = await holdingConsole(() => quietly(() => tf.setBackend('wasm')));
+    if (ok) {
+      for (const args of held) console.warn(...args);
+      return undefined;
+    }
+    return (
+      held.map((args) => args.map(String).join(' ')).join('\n') || 'the wasm backend failed to initialise'
+    );
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -77,7 +116,8 @@ async function activateCpu(): Promise<void> {
 /**
  * Creates the tfjs engine. Asks for the wasm backend by default and falls
  * back to the cpu backend (without noise) where wasm cannot load; `name`
- * says which one runs: 'tfjs-wasm' or 'tfjs-cpu'.
+ * says which one runs: 'tfjs-wasm' or 'tfjs-cpu', and `fallbackReason` why
+ * wasm was not used.
  *
  * @example
  * const engine = await createTfjsEngine();
@@ -85,12 +125,15 @@ async function activateCpu(): Promise<void> {
  * await network.setWeights(initWeights(network.spec, 42));
  * const loss = await network.trainStep(x, y, { learningRate: 0.01, momentum: 0.9, dropoutSeed: 1 });
  */
-export async function createTfjsEngine(options: TfjsEngineOptions = {}): Promise<Engine> {
+export async function createTfjsEngine(
+  options: TfjsEngineOptions = {},
+): Promise<Engine & { readonly fallbackReason?: string }> {
   const wanted = options.backend ?? 'wasm';
   if (wanted !== 'wasm' && wanted !== 'cpu') {
     throw new ConfigError(`unknown tfjs backend '${String(wanted)}': expected 'wasm' or 'cpu'`);
   }
-  if (wanted === 'wasm' && (await activateWasm(options.wasmPaths))) return new TfjsEngine('wasm');
+  const failure = wanted === 'wasm' ? await activateWasm(options.wasmPaths) : 'the cpu backend was asked for';
+  if (failure === undefined) return new TfjsEngine('wasm');
   await activateCpu();
-  return new TfjsEngine('cpu');
+  return new TfjsEngine('cpu', wanted === 'wasm' ? failure : undefined);
 }
