@@ -82,7 +82,7 @@ export class BatchIterator {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly seed?: number;
-  private readonly transformOption?: BatchTransform;
+  protected readonly transformOption?: BatchTransform;
 
   constructor(options: BatchIteratorOptions = {}) {
     const batchSize = options.batchSize ?? 128;

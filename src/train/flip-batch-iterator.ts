@@ -142,11 +142,12 @@ export class FlipBatchIterator extends BatchIterator {
     }
     checkFlipPairs(this.flipPairs, context.outputSize);
     flipSamples(xb, yb, this.flippedSamples(xb.length / sampleSize, context), shape, this.flipPairs);
-    return { x: xb, y: yb };
+    // A `transform` option runs after the flip, so augmentations compose.
+    return super.transform(xb, yb, context);
   }
 
   override toConfig(): BatchIteratorConfig | undefined {
-    if (Object.getPrototypeOf(this) !== FlipBatchIterator.prototype) return undefined;
+    if (this.transformOption || Object.getPrototypeOf(this) !== FlipBatchIterator.prototype) return undefined;
     return {
       type: 'FlipBatchIterator',
       batchSize: this.batchSize,

@@ -24,7 +24,7 @@ import { ModelFileError } from '../errors.js';
 import { resolveSpec, sizeOf, type NetworkSpec } from '../nn/spec.js';
 import type { BatchIteratorConfig } from './batch-iterator.js';
 import type { CallbackConfig } from './callbacks/types.js';
-import type { EpochRecord } from './history.js';
+import { historyFromJson, type EpochRecord } from './history.js';
 import type { TrainSplitConfig } from './train-split.js';
 
 const MAGIC = [0x46, 0x50, 0x4d, 0x4f, 0x44, 0x45, 0x4c, 0x00]; // "FPMODEL\0"
@@ -227,7 +227,11 @@ function checkContent(content: unknown, fail: (detail: string) => never): ModelC
   checkTensors(c.weights, 'weights');
   if (c.optimizerState !== null) checkTensors(c.optimizerState, 'optimizer state');
   if (!c.variables || typeof c.variables !== 'object') fail('variables are missing');
-  if (!Array.isArray(c.history)) fail('train history is missing');
+  try {
+    c.history = historyFromJson(c.history);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   if (!c.training || typeof c.training.maxEpochs !== 'number') fail('training setup is missing');
   c.callbackState ??= {};
   c.metadata ??= {};
