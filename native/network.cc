@@ -119,6 +119,7 @@ struct Plan {
   std::vector<Op> forward, backward, grad_sync;
   std::vector<WeightCopy> copies;
   std::vector<memory> grads;  // per parameter, master layout
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> masks;  // dropout keep-masks, one per dropout layer
   bool dropout_on = false;
   uint64_t seed = 0;
   memory scratch;
@@ -143,7 +144,6 @@ struct PlanBuilder {
     bool relu_done = false;  // relu's backward already applied above a pool
   };
   std::vector<Fwd> f;
-  std::vector<std::unique_ptr<std::vector<uint8_t>>> masks;
 
   PlanBuilder(Network& network, Plan& plan, dnnl::engine& engine)
       : net(network), p(plan), eng(engine), pk(plan.training ? prop_kind::forward_training : prop_kind::forward_inference) {}
@@ -349,8 +349,8 @@ struct PlanBuilder {
     Fwd& r = f[l];
     r.src = cur;
     r.dst = memory(cur.get_desc(), eng);
-    masks.push_back(std::make_unique<std::vector<uint8_t>>(static_cast<size_t>(float_count(cur))));
-    r.mask = masks.back().get();
+    p.masks.push_back(std::make_unique<std::vector<uint8_t>>(static_cast<size_t>(float_count(cur))));
+    r.mask = p.masks.back().get();
     Plan* plan = &p;
     memory src = r.src, dst = r.dst;
     std::vector<uint8_t>* mask = r.mask;

@@ -1,0 +1,202 @@
+/**
+ * Training-speed benchmark: net2 (batch 128, 96x96, random data) on every
+ * engine it can run, each in its own child process so peak memory is the
+ * engine's own. Prints a table, then one JSON line (the last line).
+ *
+ *   npm run bench                                  # native + tfjs-wasm (3 steps)
+ *   npm run bench -- --engines native --steps 20   # native only
+ *   npm run bench -- --peer libtorch               # adds the C++ libtorch peer (bench/peers/)
+ *   FACEPOINTS_NATIVE_PROFILE=1 npm run bench -- --engines native   # per-primitive times on stderr
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import type { Engine, Network } from '../src/engine/engine.js';
+import { initWeights } from '../src/nn/init.js';
+import { presetSpec } from '../src/nn/presets.js';
+import { Rng } from '../src/random/rng.js';
+import { runLibtorchPeer } from './peers/libtorch-peer.js';
+
+const BATCH = 128;
+const EPOCH_IMAGES = 3075;
+const OUTPUTS = 30;
+
+interface EngineResult {
+  engine: string;
+  trainStepMs: number;
+  trainStepRangeMs: [number, number];
+  forwardMs: number;
+  forwardRangeMs: [number, number];
+  imagesPerSecond: number;
+  secondsPerEpoch: number;
+  peakRssMb: number;
+  steps: number;
+  threads?: number;
+  firstLoss?: number;
+  lastLoss?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function openEngine(name: string, threads: number | undefined): Promise<Engine> {
+  if (name === 'native') {
+    const { loadNativeEngine } = await import('../src/engine/native/native-engine.js');
+    return loadNativeEngine({ threads });
+  }
+  const { createTfjsEngine } = await import('../src/engine/tfjs/tfjs-engine.js');
+  return createTfjsEngine({ backend: name === 'tfjs-cpu' ? 'cpu' : 'wasm' });
+}
+
+/** Runs in the child: times `steps` train steps and forward passes on one engine. */
+async function measure(
+  engineName: string,
+  steps: number,
+  threads: number | undefined,
+): Promise<EngineResult> {
+  const engine = await openEngine(engineName, threads);
+  const spec = presetSpec('net2', OUTPUTS);
+  const network: Network = await engine.compile(spec, { threads });
+  await network.setWeights(initWeights(network.spec, 1));
+  const rng = new Rng(2, 'bench');
+  const x = new Float32Array(BATCH * network.spec.inputSize).map(() => rng.next());
+  const y = new Float32Array(BATCH * OUTPUTS).map(() => rng.uniform(-1, 1));
+  const hyper = { learningRate: 0.01, momentum: 0.9 };
+  // The first call of each kind builds plans (native) or compiles kernels (tfjs): not timed.
+  const firstLoss = await network.trainStep(x, y, { ...hyper, dropoutSeed: 0 });
+  let lastLoss = firstLoss;
+  const stepTimes: number[] = [];
+  for (let i = 1; i <= steps; i++) {
+    const start = performance.now();
+    lastLoss = await network.trainStep(x, y, { ...hyper, dropoutSeed: i });
+    stepTimes.push(performance.now() - start);
+  }
+  await network.predict(x);
+  const forwardTimes: number[] = [];
+  for (let i = 0; i < Math.max(steps, 3); i++) {
+    const start = performance.now();
+    await network.predict(x);
+    forwardTimes.push(performance.now() - start);
+  }
+  const trainStepMs = median(stepTimes);
+  const threadsUsed =
+    'threadsInUse' in network
+      ? await (network as { threadsInUse(): Promise<number> }).threadsInUse()
+      : undefined;
+  if (process.env.FACEPOINTS_NATIVE_PROFILE && 'describe' in network) {
+    console.error(await (network as { describe(): Promise<string> }).describe());
+  }
+  network.dispose();
+  return {
+    engine: engine.name,
+    trainStepMs: round(trainStepMs),
+    trainStepRangeMs: [round(Math.min(...stepTimes)), round(Math.max(...stepTimes))],
+    forwardMs: round(median(forwardTimes)),
+    forwardRangeMs: [round(Math.min(...forwardTimes)), round(Math.max(...forwardTimes))],
+    imagesPerSecond: round((BATCH * 1000) / trainStepMs),
+    secondsPerEpoch: round((EPOCH_IMAGES / BATCH) * (trainStepMs / 1000)),
+    // maxRSS is in KiB.
+    peakRssMb: round(process.resourceUsage().maxRSS / 1024),
+    steps,
+    threads: threadsUsed,
+    firstLoss,
+    lastLoss,
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function runChild(engine: string, steps: number, threads: number | undefined): EngineResult | undefined {
+  const args = [
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--child',
+    engine,
+    '--steps',
+    String(steps),
+  ];
+  if (threads !== undefined) args.push('--threads', String(threads));
+  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const lines = (child.stdout ?? '').trim().split('\n');
+  if (child.status !== 0) {
+    console.log(`${engine}: not run (${lines[lines.length - 1] || `exit ${child.status}`})`);
+    return undefined;
+  }
+  return JSON.parse(lines[lines.length - 1]) as EngineResult;
+}
+
+function printRow(r: EngineResult): void {
+  console.log(
+    `${r.engine.padEnd(10)} train step ${r.trainStepMs.toFixed(1).padStart(8)} ms ` +
+      `(${r.trainStepRangeMs[0]}-${r.trainStepRangeMs[1]}, ${r.steps} steps)  ` +
+      `forward ${r.forwardMs.toFixed(1).padStart(7)} ms  ${r.imagesPerSecond.toFixed(0).padStart(5)} img/s  ` +
+      `${r.secondsPerEpoch.toFixed(1).padStart(6)} s/epoch (${EPOCH_IMAGES} img)  peak RSS ${r.peakRssMb.toFixed(0)} MB` +
+      (r.threads ? `  threads ${r.threads}` : ''),
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      engines: { type: 'string', default: 'native,tfjs-wasm' },
+      steps: { type: 'string', default: '10' },
+      'tfjs-steps': { type: 'string', default: '2' },
+      threads: { type: 'string' },
+      peer: { type: 'string' },
+    },
+  });
+  const threads = values.threads !== undefined ? Number(values.threads) : undefined;
+  if (values.child) {
+    try {
+      console.log(JSON.stringify(await measure(values.child, Number(values.steps), threads)));
+    } catch (error) {
+      console.log((error as Error).message);
+      process.exit(2);
+    }
+    return;
+  }
+
+  console.log(`net2, batch ${BATCH}, 96x96 random data; medians over timed steps after one warm-up step`);
+  const results: EngineResult[] = [];
+  for (const engine of values.engines.split(',').filter(Boolean)) {
+    const steps = engine.startsWith('tfjs') ? Number(values['tfjs-steps']) : Number(values.steps);
+    const result = runChild(engine, steps, threads);
+    if (result) {
+      results.push(result);
+      printRow(result);
+    }
+  }
+  const peers: Record<string, { trainStepMs: number; forwardMs?: number; peakRssMb?: number }> = {};
+  for (const r of results) if (r.engine !== 'native') peers[r.engine] = r;
+  if (values.peer === 'libtorch') {
+    const peer = runLibtorchPeer({ steps: Number(values.steps), threads });
+    if ('error' in peer) console.log(`libtorch: not run (${peer.error})`);
+    else {
+      peers.libtorch = peer;
+      console.log(
+        `libtorch   train step ${peer.trainStepMs.toFixed(1).padStart(8)} ms  forward ${peer.forwardMs.toFixed(1)} ms  ` +
+          `peak RSS ${peer.peakRssMb.toFixed(0)} MB  (C++, Debian libtorch)`,
+      );
+    }
+  }
+  const native = results.find((r) => r.engine === 'native');
+  const ratios: Record<string, number> = {};
+  if (native) {
+    for (const [name, peer] of Object.entries(peers))
+      ratios[name] = round(peer.trainStepMs / native.trainStepMs);
+    for (const [name, ratio] of Object.entries(ratios))
+      console.log(`native is ${ratio}x faster per train step than ${name}`);
+  }
+  const summary = native ? { ...native, peers, speedupVsPeers: ratios } : { engine: 'none', peers };
+  console.log(JSON.stringify(summary));
+}
+
+await main();
