@@ -84,6 +84,8 @@ test('save mid-training -> load -> fit continues exactly like an uninterrupted r
   const path = join(dir, 'stopped.fpm');
   await first.save(path);
   const resumed = await NeuralNet.load(path, { engine: await tfjsEngine() });
+  const loadedEarly = resumed.callbacks.find((c): c is EarlyStopping => c instanceof EarlyStopping)!;
+  assert.deepEqual(loadedEarly.best, early.best, 'early stopping state survives the file');
   const epochsSeen: number[] = [];
   assert.equal(resumed.variables.updateLearningRate, new AdjustVariable('x', 0.3, 0.001).valueAt(3, 6));
   await resumed.fit(X, y);
