@@ -239,31 +239,42 @@ function parseTrainingHeader(names: string[], file: string): TrainingLayout {
   return { schema, hasId, hasGroup, hasImage, names };
 }
 
-/** Grows in blocks, so 260 MB of pixels are never copied to a bigger array while reading. */
-class PixelBlocks {
-  private blocks: Float32Array[] = [];
-  private readonly rowsPerBlock = 256;
+/** Number of lines in a file (a last line without a newline counts). */
+async function countLines(path: string): Promise<number> {
+  let lines = 0;
+  let last = NEWLINE;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 }) as AsyncIterable<Buffer>) {
+    for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) lines++;
+    if (chunk.length > 0) last = chunk[chunk.length - 1];
+  }
+  return last === NEWLINE ? lines : lines + 1;
+}
+
+/**
+ * Pixel storage sized once from the file's line count: a quick first pass
+ * over the file costs less than growing (or copying) 260 MB of floats, and
+ * keeps the peak memory at one copy of the images.
+ */
+class PixelRows {
+  private data: Float32Array;
   rows = 0;
 
-  /** Offset of a slot for the next row in the returned block. */
-  slot(): { block: Float32Array; offset: number } {
-    const index = Math.floor(this.rows / this.rowsPerBlock);
-    if (index === this.blocks.length)
-      this.blocks.push(new Float32Array(this.rowsPerBlock * PIXELS_PER_IMAGE));
-    return { block: this.blocks[index], offset: (this.rows % this.rowsPerBlock) * PIXELS_PER_IMAGE };
+  constructor(capacity: number) {
+    this.data = new Float32Array(capacity * PIXELS_PER_IMAGE);
   }
 
-  /** Pixels of all kept rows in one array. */
-  toArray(): Float32Array {
-    const out = new Float32Array(this.rows * PIXELS_PER_IMAGE);
-    let o = 0;
-    for (const block of this.blocks) {
-      const n = Math.min(block.length, out.length - o);
-      out.set(block.subarray(0, n), o);
-      o += n;
+  /** The array and offset where the next row goes. */
+  slot(place: Place): { block: Float32Array; offset: number } {
+    if ((this.rows + 1) * PIXELS_PER_IMAGE > this.data.length) {
+      throw new DataFormatError('more rows than lines counted: the file changed while being read', place);
     }
-    this.blocks = [];
-    return out;
+    return { block: this.data, offset: this.rows * PIXELS_PER_IMAGE };
+  }
+
+  /** Pixels of the kept rows; copied only when rows were dropped or lines were blank. */
+  toArray(): Float32Array {
+    const used = this.rows * PIXELS_PER_IMAGE;
+    return used === this.data.length ? this.data : this.data.slice(0, used);
   }
 }
 
@@ -283,7 +294,7 @@ export async function readKaggleCsv(
 ): Promise<KeypointDataset> {
   const file = basename(path);
   let layout: TrainingLayout | undefined;
-  const pixels = new PixelBlocks();
+  let pixels: PixelRows | undefined;
   const targets: number[] = [];
   const ids: string[] = [];
   const groups: string[] = [];
@@ -303,6 +314,7 @@ export async function readKaggleCsv(
       const names: string[] = [];
       for (let f = 0; f < bounds.length; f += 2) names.push(fieldText(line, bounds[f], bounds[f + 1]).trim());
       layout = parseTrainingHeader(names, file);
+      if (layout.hasImage) pixels = new PixelRows((await countLines(path)) - 1);
       continue;
     }
     dataRow++;
@@ -326,12 +338,12 @@ export async function readKaggleCsv(
       row[c] = scaleTarget(value);
       if (Number.isNaN(value)) complete = false;
     }
-    if (layout.hasImage) {
-      const { block, offset } = pixels.slot();
+    if (pixels) {
+      const { block, offset } = pixels.slot(place);
       parseImage(line, bounds[2 * f], bounds[2 * f + 1], block, offset, place, 'Image');
     }
     if (options.dropIncomplete && !complete) continue;
-    if (layout.hasImage) pixels.rows++;
+    if (pixels) pixels.rows++;
     for (const v of row) targets.push(v);
     ids.push(id);
     if (layout.hasGroup) groups.push(group);
@@ -340,7 +352,7 @@ export async function readKaggleCsv(
   return {
     schema: layout.schema,
     count: ids.length,
-    images: layout.hasImage ? pixels.toArray() : new Float32Array(0),
+    images: pixels ? pixels.toArray() : new Float32Array(0),
     targets: Float32Array.from(targets),
     ids,
     ...(layout.hasGroup ? { groups } : {}),
@@ -362,7 +374,7 @@ export interface KaggleTestImages {
  */
 export async function readKaggleTestCsv(path: string): Promise<KaggleTestImages> {
   const file = basename(path);
-  const pixels = new PixelBlocks();
+  const pixels = new PixelRows(Math.max(0, (await countLines(path)) - 1));
   const imageIds: number[] = [];
   let lineNo = 0;
   let header = false;
@@ -401,7 +413,7 @@ export async function readKaggleTestCsv(path: string): Promise<KaggleTestImages>
         column: 'ImageId',
       });
     }
-    const { block, offset } = pixels.slot();
+    const { block, offset } = pixels.slot(place);
     parseImage(line, bounds[2], bounds[3], block, offset, place, 'Image');
     pixels.rows++;
     imageIds.push(Number(idText));
