@@ -1,12 +1,26 @@
 /**
- * Loading a trained model for predict, evaluate and submit, with the
- * keypoint columns its metadata names (written by every training run).
+ * Loading what predicts keypoints for predict, evaluate and submit: one
+ * model file (its metadata names its keypoint columns, written by every
+ * training run), or a specialists folder whose models' columns are merged.
  */
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
 import { type KeypointSchema, getSchema } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
-import { ModelFileError } from '../errors.js';
+import { ConfigError, ModelFileError } from '../errors.js';
 import type { ModelMetadata } from '../runs/train-run.js';
 import { NeuralNet } from '../train/neural-net.js';
+
+/** Name of the file a `specialists` run writes to list its models. */
+export const SPECIALISTS_FILE = 'specialists.json';
+
+/** Contents of specialists.json. */
+export interface SpecialistsIndex {
+  schema: string;
+  general: string;
+  specialists: { name: string; model: string; columns: string[] }[];
+}
 
 export interface LoadedModel {
   net: NeuralNet;
@@ -14,6 +28,14 @@ export interface LoadedModel {
   /** The target columns the net outputs, in order. */
   columns: string[];
   metadata: ModelMetadata;
+}
+
+/** Anything that predicts keypoint columns from 96x96 frames. */
+export interface Predictor {
+  schema: KeypointSchema;
+  columns: string[];
+  predict(images: Float32Array): Promise<Float32Array>;
+  dispose(): void;
 }
 
 /**
@@ -31,34 +53,124 @@ export async function loadModel(
     handleInterrupt: false,
     verbose: 0,
   });
+  const fail = (detail: string): never => {
+    net.dispose();
+    throw new ModelFileError(path, detail);
+  };
   const metadata = net.metadata as Partial<ModelMetadata>;
   if (typeof metadata.schema !== 'string' || !Array.isArray(metadata.columns)) {
-    net.dispose();
-    throw new ModelFileError(
-      path,
-      'the model does not say which keypoints it predicts (no schema in its metadata)',
-    );
+    fail('the model does not say which keypoints it predicts (no schema in its metadata)');
   }
-  let schema: KeypointSchema;
+  let schema: KeypointSchema | undefined;
   try {
-    schema = getSchema(metadata.schema);
+    schema = getSchema(String(metadata.schema));
   } catch {
-    net.dispose();
-    throw new ModelFileError(path, `unknown keypoint schema "${metadata.schema}" in its metadata`);
+    fail(`unknown keypoint schema "${metadata.schema}" in its metadata`);
   }
-  if (options.expectSchema && schema.name !== options.expectSchema) {
-    net.dispose();
-    throw new ModelFileError(
-      path,
-      `the model predicts ${schema.name} keypoints, but the data is ${options.expectSchema}`,
+  if (options.expectSchema && schema!.name !== options.expectSchema) {
+    fail(`the model predicts ${schema!.name} keypoints, but ${options.expectSchema} are needed`);
+  }
+  if (metadata.columns!.length !== net.resolvedSpec.outputSize) {
+    fail(`metadata names ${metadata.columns!.length} columns for ${net.resolvedSpec.outputSize} outputs`);
+  }
+  return { net, schema: schema!, columns: metadata.columns as string[], metadata: metadata as ModelMetadata };
+}
+
+function single(model: LoadedModel): Predictor {
+  return {
+    schema: model.schema,
+    columns: model.columns,
+    predict: (images) => model.net.predict(images),
+    dispose: () => model.net.dispose(),
+  };
+}
+
+/** Reads a specialists folder's index. */
+export async function readSpecialistsIndex(dir: string): Promise<SpecialistsIndex> {
+  const path = join(dir, SPECIALISTS_FILE);
+  let value: SpecialistsIndex;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8')) as SpecialistsIndex;
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read the specialists index (${(error as Error).message})`);
+  }
+  if (!value || !Array.isArray(value.specialists) || typeof value.schema !== 'string') {
+    throw new ConfigError(`${path}: expected { schema, general, specialists: [...] }`);
+  }
+  return value;
+}
+
+/**
+ * Merges specialists: every model predicts its own columns; the result has
+ * the schema's columns that any specialist covers, in schema order (a later
+ * specialist wins a column two of them predict).
+ */
+async function specialistsPredictor(dir: string, options: { engine?: EngineChoice }): Promise<Predictor> {
+  const index = await readSpecialistsIndex(dir);
+  const schema = getSchema(index.schema);
+  const models: LoadedModel[] = [];
+  try {
+    for (const s of index.specialists) {
+      models.push(
+        await loadModel(resolve(dir, s.model), { engine: options.engine, expectSchema: schema.name }),
+      );
+    }
+  } catch (error) {
+    for (const m of models) m.net.dispose();
+    throw error;
+  }
+  const covered = new Set(models.flatMap((m) => m.columns));
+  const columns = schema.columns.filter((c) => covered.has(c));
+  return {
+    schema,
+    columns,
+    async predict(images) {
+      const count = images.length / models[0].net.resolvedSpec.inputSize;
+      const merged = new Float32Array(count * columns.length);
+      for (const m of models) {
+        const part = await m.net.predict(images);
+        const width = m.columns.length;
+        const target = m.columns.map((c) => columns.indexOf(c));
+        for (let r = 0; r < count; r++) {
+          for (let c = 0; c < width; c++) merged[r * columns.length + target[c]] = part[r * width + c];
+        }
+      }
+      return merged;
+    },
+    dispose() {
+      for (const m of models) m.net.dispose();
+    },
+  };
+}
+
+/**
+ * A model file, or a folder written by `facepoints specialists` (its models merged),
+ * or a run folder (its best model).
+ *
+ * @example
+ * const predictor = await loadPredictor('runs/specialists');
+ * const predictions = await predictor.predict(images); // count * predictor.columns.length
+ */
+export async function loadPredictor(
+  path: string,
+  options: { engine?: EngineChoice } = {},
+): Promise<Predictor> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch {
+    throw new ModelFileError(path, 'no such file');
+  }
+  if (!isFolder) return single(await loadModel(path, options));
+  const has = (name: string) =>
+    stat(join(path, name)).then(
+      (s) => s.isFile(),
+      () => false,
     );
-  }
-  if (metadata.columns.length !== net.resolvedSpec.outputSize) {
-    net.dispose();
-    throw new ModelFileError(
-      path,
-      `metadata names ${metadata.columns.length} columns for ${net.resolvedSpec.outputSize} outputs`,
-    );
-  }
-  return { net, schema, columns: metadata.columns as string[], metadata: metadata as ModelMetadata };
+  if (await has(SPECIALISTS_FILE)) return specialistsPredictor(path, options);
+  if (await has('model-best.fpm')) return single(await loadModel(join(path, 'model-best.fpm'), options));
+  throw new ModelFileError(
+    path,
+    `a folder, but neither a run folder (model-best.fpm) nor a specialists folder (${SPECIALISTS_FILE})`,
+  );
 }

@@ -100,7 +100,7 @@ export function lossCurvesSpec(
         type: 'quantitative',
         title: 'epoch',
         axis: { tickMinStep: 1 },
-        scale: { padding: 8 },
+        scale: { padding: 8, nice: false },
       },
       y: {
         field: 'loss',

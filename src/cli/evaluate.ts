@@ -1,0 +1,94 @@
+/** `facepoints evaluate`: a model's keypoint errors on labelled data. */
+import { Command, Option } from 'commander';
+
+import type { EngineChoice } from '../engine/engine.js';
+import { ConfigError, ModelFileError } from '../errors.js';
+import { type KeypointMetrics, keypointMetrics } from './keypoint-metrics.js';
+import { type CliContext, type OutStream, println } from './io.js';
+import { loadLabelledData } from './labelled-data.js';
+import { loadPredictor } from './model-loading.js';
+
+function fixed(value: number | null, digits: number): string {
+  return value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
+}
+
+/** The human-readable report. */
+export function printMetrics(out: OutStream, m: KeypointMetrics): void {
+  println(out, `faces: ${m.faces}`);
+  println(out, `RMSE: ${fixed(m.rmsePx, 3)} px (MSE ${fixed(m.mse, 6)} in scaled units)`);
+  println(
+    out,
+    `NME: ${m.nme === null ? '-' : `${(m.nme * 100).toFixed(2)} %`} of the ${m.nmeNormaliser} distance (${m.nmeFaces} faces)`,
+  );
+  const width = Math.max(8, ...m.perKeypoint.map((k) => k.keypoint.length));
+  println(out, `${'keypoint'.padEnd(width)} | RMSE px | mean px | faces`);
+  println(out, `${'-'.repeat(width)}-|---------|---------|------`);
+  for (const k of m.perKeypoint) {
+    println(
+      out,
+      `${k.keypoint.padEnd(width)} | ${fixed(k.rmsePx, 3).padStart(7)} | ${fixed(k.meanErrorPx, 3).padStart(7)} | ${String(k.count).padStart(5)}`,
+    );
+  }
+}
+
+interface EvaluateOptions {
+  landmarks?: string;
+  pts?: string;
+  json?: boolean;
+  engine?: EngineChoice;
+}
+
+export function evaluateCommand(ctx: CliContext): Command {
+  return new Command('evaluate')
+    .summary("a model's RMSE (px), per-keypoint errors and NME on labelled data")
+    .description(
+      'Predicts the keypoints of labelled faces and reports the RMSE in pixels of the 96x96 frame overall and per keypoint, ' +
+        'and the NME: mean point error over the inter-ocular distance (eye centres for kaggle15, outer eye corners for ibug68). ' +
+        'DATA is a Kaggle-format CSV, or a folder of images with landmarks (--landmarks CSV in the Udacity layout, ' +
+        'or .pts files), cropped by the same rule as "facepoints import".',
+    )
+    .argument('<model>', 'model file (.fpm), run folder or specialists folder')
+    .argument('<data>', 'Kaggle-format CSV, or an image folder')
+    .option('--landmarks <csv>', 'landmark CSV of an image folder (Udacity layout)')
+    .option('--pts <dir>', 'folder of .pts landmark files (default: the image folder)')
+    .option('--json', 'print the metrics as JSON')
+    .addOption(
+      new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']).default('auto'),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  facepoints evaluate runs/net1/model-best.fpm valid.csv\n  facepoints evaluate model.fpm faces/ --landmarks faces.csv --json',
+    )
+    .action(async (modelPath: string, dataPath: string, o: EvaluateOptions) => {
+      const model = await loadPredictor(modelPath, { engine: o.engine });
+      try {
+        const data = await loadLabelledData(dataPath, {
+          landmarks: o.landmarks,
+          pts: o.pts,
+          schema: model.schema.name,
+        });
+        if (data.schema.name !== model.schema.name) {
+          throw new ModelFileError(
+            modelPath,
+            `the model predicts ${model.schema.name} keypoints, but ${dataPath} holds ${data.schema.name}`,
+          );
+        }
+        if (data.images.length === 0) {
+          throw new ConfigError(`${dataPath} has labels but no Image column: evaluate needs the images`);
+        }
+        const predictions = await model.predict(data.images);
+        const metrics = keypointMetrics({
+          predictions,
+          labels: data.targets,
+          count: data.count,
+          columns: model.columns,
+          schema: data.schema,
+        });
+        if (o.json)
+          println(ctx.stdout, JSON.stringify({ model: modelPath, data: dataPath, ...metrics }, null, 2));
+        else printMetrics(ctx.stdout, metrics);
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,277 @@
+/** `facepoints train`: one training run, recorded in a run folder. */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+
+import { Command, Option } from 'commander';
+
+import { rmseInPixels } from '../data/scaling.js';
+import type { SchemaName } from '../data/schemas.js';
+import type { EngineChoice } from '../engine/engine.js';
+import { ConfigError, DataFormatError } from '../errors.js';
+import { PRESET_NAMES } from '../nn/presets.js';
+import { RUN_FILES, RunFolder } from '../runs/run-folder.js';
+import {
+  type TrainConfig,
+  type TrainConfigInput,
+  checkConfigInput,
+  resolveTrainConfig,
+} from '../runs/train-config.js';
+import { type TrainRunResult, trainRun } from '../runs/train-run.js';
+import { loadDataSource } from './data-source.js';
+import { type CliContext, type CliIo, println } from './io.js';
+import { type Schedule, parseFraction, parsePositiveInt, parseSchedule, parseSeed } from './options.js';
+import { EpochProgress } from './progress.js';
+import { EXIT } from './report-error.js';
+
+export interface TrainOptions {
+  data?: string;
+  schema?: SchemaName;
+  epochs?: number;
+  engine?: EngineChoice;
+  seed?: number;
+  out?: string;
+  resume?: string;
+  flip?: boolean;
+  lr?: Schedule;
+  momentum?: Schedule;
+  patience?: number;
+  masked?: boolean;
+  batchSize?: number;
+  valid?: number;
+  force?: boolean;
+  saveEvery?: number;
+}
+
+/** Reads a JSON config file; a name of a preset is taken as the preset. */
+async function configInputOf(net: string): Promise<TrainConfigInput> {
+  if ((PRESET_NAMES as readonly string[]).includes(net)) return { preset: net };
+  if (extname(net).toLowerCase() !== '.json') {
+    throw new ConfigError(
+      `unknown preset '${net}': expected one of ${PRESET_NAMES.join(', ')}, or a .json config file`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(net, 'utf8');
+  } catch {
+    throw new ConfigError(`config file ${net} does not exist`);
+  }
+  try {
+    return checkConfigInput(JSON.parse(text), net);
+  } catch (error) {
+    if (error instanceof SyntaxError)
+      throw new DataFormatError(`not valid JSON (${error.message})`, { file: net });
+    throw error;
+  }
+}
+
+/** The command line's settings over a config input. */
+function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInput {
+  return {
+    ...input,
+    ...(o.data !== undefined || o.masked !== undefined
+      ? {
+          data: {
+            source: o.data ?? input.data?.source ?? '',
+            masked: o.masked ?? input.data?.masked ?? false,
+          },
+        }
+      : {}),
+    ...(o.schema !== undefined ? { schema: o.schema } : {}),
+    ...(o.epochs !== undefined ? { maxEpochs: o.epochs } : {}),
+    ...(o.engine !== undefined ? { engine: o.engine } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.flip !== undefined ? { flip: o.flip } : {}),
+    ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
+    ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.patience !== undefined ? { patience: o.patience } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.valid !== undefined ? { validSize: o.valid } : {}),
+  };
+}
+
+/** What --resume may change: more epochs, another engine. Anything else would make a different run. */
+function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
+  const fixed = (
+    [
+      'data',
+      'schema',
+      'seed',
+      'flip',
+      'lr',
+      'momentum',
+      'patience',
+      'masked',
+      'batchSize',
+      'valid',
+      'out',
+    ] as const
+  ).filter((k) => o[k] !== undefined);
+  if (net !== undefined || fixed.length > 0) {
+    const names = [
+      ...(net !== undefined ? [net] : []),
+      ...fixed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+    ];
+    throw new ConfigError(
+      `--resume goes on with the run's own config.json; it takes only --epochs, --engine and --save-every (remove ${names.join(', ')})`,
+    );
+  }
+}
+
+/** Prints what a finished run left behind and returns the exit code. */
+export function reportRun(io: CliIo, folder: RunFolder, result: TrainRunResult): number {
+  const { record, net } = result;
+  if (record.bestEpoch !== undefined && record.bestValidLoss !== undefined) {
+    println(
+      io.stdout,
+      `best loss ${record.bestValidLoss.toFixed(6)} (RMSE ${rmseInPixels(record.bestValidLoss).toFixed(2)} px) at epoch ${record.bestEpoch} of ${record.epochs}`,
+    );
+  }
+  println(io.stdout, `run folder: ${folder.dir}`);
+  println(
+    io.stdout,
+    `  ${RUN_FILES.bestModel}, ${RUN_FILES.lastModel}, ${RUN_FILES.historyCsv}, ${RUN_FILES.lossPng}, ${RUN_FILES.record}`,
+  );
+  if (net.stopReason === 'earlyStopping')
+    println(
+      io.stdout,
+      `stopped early: no better loss for ${result.net.maxEpochs > 0 ? 'the patience' : ''} epochs`.replace(
+        ' the patience ',
+        ' patience ',
+      ),
+    );
+  if (net.stopReason === 'interrupted' || net.stopReason === 'requested') {
+    println(
+      io.stderr,
+      `stopped at epoch ${record.epochs}; go on with: facepoints train --resume ${folder.dir}`,
+    );
+    return EXIT.interrupted;
+  }
+  return EXIT.ok;
+}
+
+/**
+ * Runs a training from parsed options (shared by `train` and tests).
+ *
+ * @example
+ * const code = await runTrain('net1', { data: 'synthetic:500', epochs: 10, out: 'runs/a' }, processIo());
+ */
+export async function runTrain(
+  net: string | undefined,
+  o: TrainOptions,
+  io: CliIo,
+  argv: string[] = [],
+): Promise<number> {
+  let folder: RunFolder;
+  let config: TrainConfig;
+  if (o.resume !== undefined) {
+    checkResumeOptions(o, net);
+    folder = await RunFolder.open(o.resume);
+    const saved = checkConfigInput(await folder.readConfig(), folder.file('config'));
+    config = resolveTrainConfig(withOverrides(saved, { epochs: o.epochs, engine: o.engine }));
+  } else {
+    const name = net ?? 'net1';
+    const input = withOverrides(await configInputOf(name), o);
+    if (!input.data?.source)
+      throw new ConfigError('no training data: give --data FILE.csv or --data synthetic:COUNT');
+    config = resolveTrainConfig(input);
+    // Load the data before touching the output folder, so bad data leaves nothing behind.
+  }
+  const dataset = await loadDataSource(config.data.source, config.schema);
+  if (o.resume === undefined) {
+    const out = o.out ?? `runs/${basename(net ?? 'net1', '.json')}`;
+    folder = await RunFolder.create(out, { force: o.force });
+    println(
+      io.stdout,
+      `training ${config.preset ?? 'custom net'} on ${config.data.source}: ${dataset.count} rows, up to ${config.maxEpochs} epochs`,
+    );
+  } else {
+    println(io.stdout, `resuming ${folder!.dir} up to epoch ${config.maxEpochs}`);
+  }
+  const validRows = Math.round(dataset.count * config.validSize);
+  const progress = new EpochProgress({
+    stream: io.stdout,
+    trainRows: Math.max(1, dataset.count - validRows),
+  });
+  try {
+    const result = await trainRun({
+      folder: folder!,
+      config,
+      dataset,
+      resume: o.resume !== undefined,
+      log: io.stdout,
+      callbacks: [progress],
+      command: argv,
+      saveEvery: o.saveEvery,
+    });
+    println(io.stdout, `engine: ${result.record.engine}`);
+    const code = reportRun(io, folder!, result);
+    result.net.dispose();
+    return code;
+  } finally {
+    progress.stop();
+  }
+}
+
+export function trainCommand(ctx: CliContext): Command {
+  return new Command('train')
+    .summary('train a preset (net1..net7) or a JSON config on a CSV or generated faces')
+    .description(
+      'Trains a net and records the run in a folder: config.json, run.json (seed, data fingerprint, machine, engine, timings), ' +
+        'history.json/.csv, model-best.fpm, model-last.fpm and loss.png/.svg. Prints the training table live. ' +
+        'Ctrl-C stops after the current batch and saves; --resume DIR goes on from there. ' +
+        'NET is a preset (net1..net7, default net1) or a JSON file of settings (see docs/cli.md).',
+    )
+    .argument('[net]', 'preset name or JSON config file')
+    .option('--data <source>', 'Kaggle-format CSV file, or synthetic:COUNT[:SEED] for generated faces')
+    .addOption(
+      new Option('--schema <name>', 'keypoint schema of generated faces (checked against a CSV)').choices([
+        'kaggle15',
+        'ibug68',
+      ]),
+    )
+    .option('--epochs <n>', "train up to this epoch (default: the preset's)", parsePositiveInt)
+    .addOption(new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']))
+    .option('--seed <n>', 'seed of init, split, shuffling, flips and dropout (default 42)', parseSeed)
+    .option('--out <dir>', 'run folder (default runs/NET); must be empty unless --force')
+    .option('--resume <dir>', 'go on training the run in DIR from its last model')
+    .option('--flip', 'flip augmentation on')
+    .option('--no-flip', 'flip augmentation off')
+    .option(
+      '--lr <start[:stop]>',
+      'learning rate, constant or linear from START to STOP over the epochs',
+      parseSchedule,
+    )
+    .option(
+      '--momentum <start[:stop]>',
+      'Nesterov momentum, constant or linear over the epochs',
+      parseSchedule,
+    )
+    .option(
+      '--patience <n>',
+      'early stopping: stop after N epochs without a better valid loss',
+      parsePositiveInt,
+    )
+    .option(
+      '--masked',
+      'keep rows with missing keypoints and train with the masked loss (default: drop them)',
+    )
+    .option('--batch-size <n>', 'batch size (default 128)', parsePositiveInt)
+    .option('--valid <fraction>', 'fraction held out for validation (default 0.2; 0: none)', parseFraction)
+    .option(
+      '--save-every <seconds>',
+      'save models and curves this often while training (default 60)',
+      parsePositiveInt,
+    )
+    .option('--force', 'replace the run files in a non-empty --out folder')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  facepoints train net1 --data synthetic:2000 --epochs 50 --out runs/net1\n' +
+        '  facepoints train net4 --data training.csv --lr 0.03:0.0001 --momentum 0.9:0.999\n' +
+        '  facepoints train --resume runs/net1 --epochs 100',
+    )
+    .action(async (net: string | undefined, options: TrainOptions) => {
+      ctx.exitCode = await runTrain(net, options, ctx, ctx.argv);
+    });
+}
