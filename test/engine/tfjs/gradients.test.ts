@@ -14,7 +14,7 @@ import {
 } from './reference-net.js';
 
 // Every layer kind: conv with non-square, square and 1x1 kernels, relu and
-// linear; pools of 2 and of 3 with partial windows dropped; dense after conv
+// linear; pools of 2 and of 3 with partial windows dropped, after relu and after linear; dense after conv
 // (flatten order), after dense and on flat input; dropout (identity here).
 const NETS: Record<string, NetworkSpec> = {
   'conv 3x2 + pool 2 + conv 2x2 linear + dense': {
@@ -35,6 +35,15 @@ const NETS: Record<string, NetworkSpec> = {
       { kind: 'maxpool2d', poolSize: 3 },
       { kind: 'conv2d', filters: 4, kernelSize: [1, 3] },
       { kind: 'dense', units: 2, activation: 'linear' },
+    ],
+  },
+  // Windows whose values are all negative: tfjs-backend-wasm's own MaxPoolGrad loses their gradient.
+  'conv 2x2 linear + pool 2 + dense': {
+    layers: [
+      { kind: 'input', shape: [2, 8, 8] },
+      { kind: 'conv2d', filters: 3, kernelSize: 2, activation: 'linear' },
+      { kind: 'maxpool2d', poolSize: 2 },
+      { kind: 'dense', units: 3, activation: 'linear' },
     ],
   },
   'flat input + dense relu + dense linear': {
