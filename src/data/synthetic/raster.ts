@@ -103,9 +103,6 @@ export class Canvas {
         }
       }
     }
-    for (let y = b[1]; y < b[3]; y++) {
-      for (let x = b[0]; x < b[2]; x++) if (into[y * this.width + x] > 1) into[y * this.width + x] = 1;
-    }
     return b;
   }
 
@@ -152,8 +149,9 @@ export class Canvas {
     for (let y = b[1]; y < b[3]; y++) {
       for (let x = b[0]; x < b[2]; x++) {
         const i = y * w + x;
-        let a = this.cover[i];
-        if (clipped) a *= this.clip[i];
+        // Coverage may exceed 1 where polygon sub-rows add up; clamp here rather than in a pass of its own.
+        let a = this.cover[i] > 1 ? 1 : this.cover[i];
+        if (clipped) a *= this.clip[i] > 1 ? 1 : this.clip[i];
         this.cover[i] = 0;
         if (a <= 0) continue;
         a *= alpha;
