@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 struct Net2 : torch::nn::Module {
@@ -43,7 +44,9 @@ static double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 5;
-  if (argc > 2 && std::atoi(argv[2]) > 0) torch::set_num_threads(std::atoi(argv[2]));
+  // Same default as the native engine: every core.
+  const int threads = argc > 2 && std::atoi(argv[2]) > 0 ? std::atoi(argv[2]) : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(threads);
   torch::manual_seed(1);
   auto net = std::make_shared<Net2>();
   torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).nesterov(true));
