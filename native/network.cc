@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,9 @@ namespace {
 // Plans kept per network; each holds every buffer of one batch size, so a
 // few are plenty (train batch, its last partial batch, validation batches).
 constexpr size_t kMaxPlans = 6;
+// predict/evaluateLoss split larger batches into chunks of this size, so a
+// call on a whole data set does not allocate activations for all of it.
+constexpr int64_t kInferenceChunk = 128;
 
 memory::desc any_desc(const memory::dims& dims) { return memory::desc(dims, dt::f32, tag::any); }
 
@@ -683,23 +687,22 @@ void Network::report(const char* what, Plan& p) {
 
 std::vector<float> Network::predict(const float* x, int64_t n) {
   omp_set_num_threads(threads_);
-  Plan& p = plan(n, false);
-  std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
-  run_forward(p);
-  const float* out = data_of(p.output);
-  std::vector<float> result(out, out + n * output_size_);
-  report("predict", p);
+  std::vector<float> result(static_cast<size_t>(n * output_size_));
+  for (int64_t start = 0; start < n; start += kInferenceChunk) {
+    const int64_t m = std::min(kInferenceChunk, n - start);
+    Plan& p = plan(m, false);
+    std::memcpy(p.input.get_data_handle(), x + start * input_size_, static_cast<size_t>(m * input_size_) * sizeof(float));
+    run_forward(p);
+    std::memcpy(result.data() + start * output_size_, data_of(p.output),
+                static_cast<size_t>(m * output_size_) * sizeof(float));
+    report("predict", p);
+  }
   return result;
 }
 
 double Network::evaluate_loss(const float* x, const float* y, int64_t n) {
-  omp_set_num_threads(threads_);
-  Plan& p = plan(n, false);
-  std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
-  run_forward(p);
-  const double loss = run_loss(p, y, false);
-  report("evaluate", p);
-  return loss;
+  std::vector<float> pred = predict(x, n);
+  return masked_mse(pred.data(), y, nullptr, n * output_size_);
 }
 
 double Network::train_step(const float* x, const float* y, int64_t n, float lr, float momentum, uint64_t seed) {

@@ -187,6 +187,22 @@ describe('native engine behaviour', { skip: skipNative }, () => {
     }
   });
 
+  test('predict and evaluateLoss on a batch larger than a plan (300 = 128 + 128 + 44) match the reference', async () => {
+    const engine = await loadNativeEngine();
+    const network = await engine.compile(miniNet2);
+    const weights = randomWeights(network.spec, 14);
+    await network.setWeights(weights);
+    const { x, y } = randomBatch(network.spec, 300, 15, 0.2);
+    const ref = referencePass(network.spec, weights, x, y);
+    const output = await network.predict(x);
+    assert.equal(output.length, 300 * 30);
+    for (let i = 0; i < output.length; i++)
+      assert.ok(Math.abs(output[i] - ref.output[i]) < 1e-5, `output ${i}`);
+    const loss = await network.evaluateLoss(x, y);
+    assert.ok(Math.abs(loss - ref.loss) < 1e-5 * ref.loss, `${loss} vs ${ref.loss}`);
+    network.dispose();
+  });
+
   test('the thread option is honoured', async () => {
     const engine = await loadNativeEngine();
     const one = await engine.compile(miniNet2, { threads: 1 });
