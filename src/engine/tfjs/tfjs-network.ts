@@ -82,6 +82,7 @@ export class TfjsNetwork implements Network {
     const n = this.batchCount(x);
     const out = new Float32Array(n * this.spec.outputSize);
     for (let start = 0; start < n; start += this.chunkSize) {
+      if (start > 0) await this.ready(); // another network may have switched the backend while we awaited
       const count = Math.min(this.chunkSize, n - start);
       const xs = x.subarray(start * this.spec.inputSize, (start + count) * this.spec.inputSize);
       const pred = tf.tidy(() => this.forward(inputToTfjs(xs, count, this.spec.inputShape)));
@@ -119,6 +120,7 @@ export class TfjsNetwork implements Network {
     let sum = 0;
     let present = 0;
     for (let start = 0; start < n; start += this.chunkSize) {
+      if (start > 0) await this.ready(); // another network may have switched the backend while we awaited
       const count = Math.min(this.chunkSize, n - start);
       const ys = y.subarray(start * outputSize, (start + count) * outputSize);
       const targets = maskTargets(ys, count, outputSize);

@@ -73,3 +73,19 @@ test('the wasm and cpu backends agree on predictions, gradients and training of 
     'every gradient is used',
   );
 });
+
+test('networks on the two backends can be used at the same time', async () => {
+  const wasm = await (await createTfjsEngine({ backend: 'wasm' })).compile(NET2_LIKE);
+  const cpu = await (await createTfjsEngine({ backend: 'cpu' })).compile(NET2_LIKE);
+  const weights = initWeights(wasm.spec, 12);
+  await Promise.all([wasm.setWeights(weights), cpu.setWeights(weights)]);
+  const x = randomArray(2 * 24 * 24, 13, 0, 1);
+  const y = randomArray(2 * 5, 14);
+  const options = { learningRate: 0.05, momentum: 0.9, dropoutSeed: 3 };
+  const [lossW, lossC] = await Promise.all([wasm.trainStep(x, y, options), cpu.trainStep(x, y, options)]);
+  assert.ok(Math.abs(lossW - lossC) < 1e-5 * lossC);
+  const [predW, predC] = await Promise.all([wasm.predict(x), cpu.predict(x)]);
+  assert.ok(relativeError(predW, predC) < 1e-5);
+  wasm.dispose();
+  cpu.dispose();
+});
