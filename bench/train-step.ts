@@ -26,6 +26,7 @@ interface EngineResult {
   engine: string;
   trainStepMs: number;
   trainStepRangeMs: [number, number];
+  trainStepCpuMs: number;
   forwardMs: number;
   forwardRangeMs: [number, number];
   imagesPerSecond: number;
@@ -70,11 +71,13 @@ async function measure(
   const firstLoss = await network.trainStep(x, y, { ...hyper, dropoutSeed: 0 });
   let lastLoss = firstLoss;
   const stepTimes: number[] = [];
+  const cpuStart = process.cpuUsage();
   for (let i = 1; i <= steps; i++) {
     const start = performance.now();
     lastLoss = await network.trainStep(x, y, { ...hyper, dropoutSeed: i });
     stepTimes.push(performance.now() - start);
   }
+  const cpu = process.cpuUsage(cpuStart);
   await network.predict(x);
   const forwardTimes: number[] = [];
   for (let i = 0; i < Math.max(steps, 3); i++) {
@@ -95,6 +98,8 @@ async function measure(
     engine: engine.name,
     trainStepMs: round(trainStepMs),
     trainStepRangeMs: [round(Math.min(...stepTimes)), round(Math.max(...stepTimes))],
+    // CPU time of all threads per step: less sensitive than wall time to other jobs on a shared machine.
+    trainStepCpuMs: round((cpu.user + cpu.system) / 1000 / steps),
     forwardMs: round(median(forwardTimes)),
     forwardRangeMs: [round(Math.min(...forwardTimes)), round(Math.max(...forwardTimes))],
     imagesPerSecond: round((BATCH * 1000) / trainStepMs),
@@ -135,7 +140,7 @@ function runChild(engine: string, steps: number, threads: number | undefined): E
 function printRow(r: EngineResult): void {
   console.log(
     `${r.engine.padEnd(10)} train step ${r.trainStepMs.toFixed(1).padStart(8)} ms ` +
-      `(${r.trainStepRangeMs[0]}-${r.trainStepRangeMs[1]}, ${r.steps} steps)  ` +
+      `(${r.trainStepRangeMs[0]}-${r.trainStepRangeMs[1]}, ${r.steps} steps, cpu ${r.trainStepCpuMs} ms)  ` +
       `forward ${r.forwardMs.toFixed(1).padStart(7)} ms  ${r.imagesPerSecond.toFixed(0).padStart(5)} img/s  ` +
       `${r.secondsPerEpoch.toFixed(1).padStart(6)} s/epoch (${EPOCH_IMAGES} img)  peak RSS ${r.peakRssMb.toFixed(0)} MB` +
       (r.threads ? `  threads ${r.threads}` : ''),

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "first_layer.h"
 #include "kernels.h"
 
 namespace fp {
@@ -124,6 +125,8 @@ struct Plan {
   std::vector<WeightCopy> copies;
   std::vector<memory> grads;  // per parameter, master layout
   std::vector<std::unique_ptr<std::vector<uint8_t>>> masks;  // dropout keep-masks, one per dropout layer
+  std::vector<uint8_t> winners;  // fused first layer: position of each pooled max
+  std::vector<float> partials;   // fused first layer: per-sample weight-gradient sums
   bool dropout_on = false;
   uint64_t seed = 0;
   memory scratch;
@@ -229,7 +232,12 @@ struct PlanBuilder {
     }
     f.resize(layers.size());
     memory cur = p.input;
-    for (size_t l = 1; l < layers.size(); l++) {
+    size_t l = 1;
+    if (fusable_first()) {
+      cur = fused_first_forward();
+      l = 3;
+    }
+    for (; l < layers.size(); l++) {
       const LayerSpec& L = layers[l];
       switch (L.kind) {
         case LayerKind::Conv: cur = conv_forward(l, cur); break;
@@ -249,6 +257,71 @@ struct PlanBuilder {
     allocate_scratchpad();
     p.fwd_ms.assign(p.forward.size(), 0);
     p.bwd_ms.assign(p.backward.size() + p.grad_sync.size(), 0);
+  }
+
+  bool fused = false;
+  FirstLayerShape first{};
+
+  // conv (relu, filters in blocks of 16) -> maxpool at the start of the network.
+  bool fusable_first() const {
+    const auto& layers = net.layers_;
+    if (layers.size() < 3) return false;
+    const LayerSpec& c = layers[1];
+    const LayerSpec& pool = layers[2];
+    if (c.kind != LayerKind::Conv || !c.relu || c.filters % 16 != 0 || pool.kind != LayerKind::Pool || pool.pool > 15) {
+      return false;
+    }
+    const char* env = std::getenv("FACEPOINTS_NATIVE_FUSION");
+    if (env != nullptr && std::strcmp(env, "0") == 0) return false;
+    if (!first_layer_supported({p.n, c.in_shape[0], c.in_shape[1], c.in_shape[2], c.filters, c.kernel_h, c.kernel_w,
+                                pool.pool, pool.out_shape[1], pool.out_shape[2]})) {
+      return false;
+    }
+    // The fused kernel reads plain OIHW weights: only when no plan chose another master layout.
+    const Param& w = net.params_[static_cast<size_t>(net.layer_param_[1])];
+    return !w.established || w.master.get_desc() == w.canonical;
+  }
+
+  memory fused_first_forward() {
+    const LayerSpec& c = net.layers_[1];
+    const LayerSpec& pool = net.layers_[2];
+    const size_t k = static_cast<size_t>(net.layer_param_[1]);
+    if (!net.params_[k].established) {
+      net.establish(k, net.params_[k].canonical);
+      net.establish(k + 1, net.params_[k + 1].canonical);
+    }
+    fused = true;
+    first = {p.n, c.in_shape[0], c.in_shape[1], c.in_shape[2], c.filters, c.kernel_h, c.kernel_w,
+             pool.pool, pool.out_shape[1], pool.out_shape[2]};
+    memory dst({{p.n, c.filters, first.pooled_h, first.pooled_w}, dt::f32, tag::nChw16c}, eng);
+    uint8_t* winners = nullptr;
+    if (p.training) {
+      p.winners.resize(dst.get_desc().get_size() / sizeof(float));
+      winners = p.winners.data();
+    }
+    const FirstLayerShape s = first;
+    memory x = p.input, w = net.params_[k].master, b = net.params_[k + 1].master;
+    add_fn(p.forward, c.name + "+" + pool.name + ".fwd",
+           [s, x, w, b, dst, winners]() { first_layer_forward(s, data_of(x), data_of(w), data_of(b), data_of(dst), winners); });
+    p.impls.push_back(c.name + "+" + pool.name + ": conv + relu + maxpool fused (own kernel)");
+    f[2].src = p.input;
+    f[2].dst = dst;
+    return dst;
+  }
+
+  void fused_first_backward(const memory& g_in) {
+    const LayerSpec& c = net.layers_[1];
+    const LayerSpec& pool = net.layers_[2];
+    const size_t k = static_cast<size_t>(net.layer_param_[1]);
+    memory g = as_desc(g_in, f[2].dst.get_desc(), p.backward, pool.name + ".diff");
+    const FirstLayerShape s = first;
+    p.partials.resize(static_cast<size_t>(s.n * s.filters * (s.channels * s.kernel_h * s.kernel_w + 1)));
+    float* partials = p.partials.data();
+    const uint8_t* winners = p.winners.data();
+    memory x = p.input, gw = p.grads[k], gb = p.grads[k + 1];
+    add_fn(p.backward, c.name + "+" + pool.name + ".bwd", [s, x, g, winners, gw, gb, partials]() {
+      first_layer_backward(s, data_of(x), data_of(g), winners, data_of(gw), data_of(gb), partials);
+    });
   }
 
   memory conv_forward(size_t l, const memory& cur) {
@@ -386,6 +459,10 @@ struct PlanBuilder {
       const LayerSpec& L = layers[l];
       const bool need_dsrc = l > first_param;
       Fwd& r = f[l];
+      if (fused && l == 2) {
+        fused_first_backward(g);
+        break;
+      }
       switch (L.kind) {
         case LayerKind::Dropout: {
           if (!need_dsrc) break;

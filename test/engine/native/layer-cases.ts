@@ -66,6 +66,30 @@ export const LAYER_CASES: LayerCase[] = [
     },
   },
   {
+    // conv (relu, filters a multiple of 16) + maxpool first: the engine's own fused kernel.
+    name: 'fused first conv 3x3 (32 filters) + maxpool, odd sizes',
+    spec: {
+      layers: [
+        { kind: 'input', shape: [1, 15, 14] },
+        { kind: 'conv2d', filters: 32, kernelSize: 3 },
+        { kind: 'maxpool2d', poolSize: 2 },
+        { kind: 'conv2d', filters: 16, kernelSize: 2 },
+        { kind: 'dense', units: 3, activation: 'linear' },
+      ],
+    },
+  },
+  {
+    name: 'fused first conv 2x3 on 2 channels (16 filters) + maxpool',
+    spec: {
+      layers: [
+        { kind: 'input', shape: [2, 11, 12] },
+        { kind: 'conv2d', filters: 16, kernelSize: [2, 3] },
+        { kind: 'maxpool2d', poolSize: 2 },
+        { kind: 'dense', units: 3, activation: 'linear' },
+      ],
+    },
+  },
+  {
     name: 'linear conv + maxpool 3',
     spec: {
       layers: [
