@@ -1,6 +1,6 @@
 /** `facepoints train`: one training run, recorded in a run folder. */
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 
 import { Command, Option } from 'commander';
 
@@ -17,7 +17,7 @@ import {
   resolveTrainConfig,
 } from '../runs/train-config.js';
 import { type TrainRunResult, trainRun } from '../runs/train-run.js';
-import { loadDataSource } from './data-source.js';
+import { isSynthetic, loadDataSource } from './data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
 import { type Schedule, parseFraction, parsePositiveInt, parseSchedule, parseSeed } from './options.js';
 import { EpochProgress } from './progress.js';
@@ -65,6 +65,10 @@ async function configInputOf(net: string): Promise<TrainConfigInput> {
   }
 }
 
+function absoluteSource(source: string): string {
+  return isSynthetic(source) ? source : resolve(source);
+}
+
 /** The command line's settings over a config input. */
 function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInput {
   return {
@@ -72,7 +76,8 @@ function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInp
     ...(o.data !== undefined || o.masked !== undefined
       ? {
           data: {
-            source: o.data ?? input.data?.source ?? '',
+            // A file is recorded by its absolute path, so --resume works from any folder.
+            source: o.data !== undefined ? absoluteSource(o.data) : (input.data?.source ?? ''),
             masked: o.masked ?? input.data?.masked ?? false,
           },
         }
