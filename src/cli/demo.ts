@@ -81,10 +81,7 @@ export function demoCommand(ctx: CliContext): Command {
         ctx.stdout,
         `facepoints demo: ${config.preset} on ${o.faces} generated faces, ${o.epochs} epochs`,
       );
-      const progress = new EpochProgress({
-        stream: ctx.stdout,
-        trainRows: Math.round(o.faces * (1 - config.validSize)),
-      });
+      const progress = new EpochProgress({ stream: ctx.stdout });
       let result;
       try {
         result = await trainRun({
@@ -93,6 +90,7 @@ export function demoCommand(ctx: CliContext): Command {
           dataset,
           log: ctx.stdout,
           callbacks: [progress],
+          onSplit: ({ train }) => progress.setTrainRows(train),
           command: ctx.argv,
         });
       } finally {

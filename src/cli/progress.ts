@@ -14,8 +14,8 @@ import type { OutStream } from './io.js';
 
 export interface EpochProgressOptions {
   stream: OutStream;
-  /** Rows the net trains on per epoch (after the validation split), to know the number of batches. */
-  trainRows: number;
+  /** Rows the net trains on per epoch (after the validation split), to know the number of batches; see `setTrainRows`. */
+  trainRows?: number;
   /** Seconds between plain lines when the stream is not a terminal (default 30). */
   plainEvery?: number;
   /** Force the bar on or off (default: whether the stream is a TTY). */
@@ -24,12 +24,13 @@ export interface EpochProgressOptions {
 
 /**
  * @example
- * const progress = new EpochProgress({ stream: process.stdout, trainRows: split.train.length });
+ * const progress = new EpochProgress({ stream: process.stdout });
+ * await trainRun({ ..., callbacks: [progress], onSplit: ({ train }) => progress.setTrainRows(train) });
  * new NeuralNet({ layers, callbacks: [progress, new PrintLog({ stream: process.stdout })] });
  */
 export class EpochProgress implements Callback {
   private readonly stream: OutStream;
-  private readonly trainRows: number;
+  private trainRows: number;
   private readonly plainEvery: number;
   private readonly useBar: boolean;
   private bar?: cliProgress.SingleBar;
@@ -38,9 +39,14 @@ export class EpochProgress implements Callback {
 
   constructor(options: EpochProgressOptions) {
     this.stream = options.stream;
-    this.trainRows = options.trainRows;
+    this.trainRows = options.trainRows ?? 1;
     this.plainEvery = options.plainEvery ?? 30;
     this.useBar = options.bar ?? this.stream.isTTY === true;
+  }
+
+  /** Sets the training rows once the split is known (trainRun's onSplit). */
+  setTrainRows(rows: number): void {
+    this.trainRows = rows;
   }
 
   private batchesPerEpoch(net: NeuralNet): number {

@@ -113,10 +113,7 @@ export function specialistsCommand(ctx: CliContext): Command {
         );
         const dir = join(outer.dir, group.name);
         const folder = await RunFolder.create(dir, { force: o.force });
-        const progress = new EpochProgress({
-          stream: ctx.stdout,
-          trainRows: Math.round(rows * (1 - config.validSize)),
-        });
+        const progress = new EpochProgress({ stream: ctx.stdout });
         try {
           const result = await trainRun({
             folder,
@@ -124,6 +121,7 @@ export function specialistsCommand(ctx: CliContext): Command {
             dataset,
             log: ctx.stdout,
             callbacks: [progress],
+            onSplit: ({ train }) => progress.setTrainRows(train),
             command: ctx.argv,
           });
           result.net.dispose();

@@ -193,11 +193,7 @@ export async function runTrain(
   } else {
     println(io.stdout, `resuming ${folder!.dir} up to epoch ${config.maxEpochs}`);
   }
-  const validRows = Math.round(dataset.count * config.validSize);
-  const progress = new EpochProgress({
-    stream: io.stdout,
-    trainRows: Math.max(1, dataset.count - validRows),
-  });
+  const progress = new EpochProgress({ stream: io.stdout });
   try {
     const result = await trainRun({
       folder: folder!,
@@ -206,6 +202,7 @@ export async function runTrain(
       resume: o.resume !== undefined,
       log: io.stdout,
       callbacks: [progress],
+      onSplit: ({ train }) => progress.setTrainRows(train),
       command: argv,
       saveEvery: o.saveEvery,
     });

@@ -59,6 +59,8 @@ export interface TrainRunOptions {
   callbacks?: Callback[];
   /** The command line, for the run record. */
   command?: string[];
+  /** Told the number of training and validation rows once the split is known (e.g. to size a progress bar). */
+  onSplit?: (rows: { train: number; valid: number }) => void;
   /** Seconds between saves of the models and curves while training (default 60); they are always saved at the end. */
   saveEvery?: number;
 }
@@ -343,6 +345,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       const copied = await net.loadParamsFrom(config.initFrom);
       options.log?.write(`Initialised ${copied.join(', ') || 'no layers'} from ${config.initFrom}\n`);
     }
+  }
+  if (options.onSplit) {
+    const split = net.splitRows(data.count, data.groups);
+    options.onSplit({ train: split.train.length, valid: split.valid.length });
   }
   try {
     await net.fit(data.images, data.targets, { groups: data.groups });
