@@ -30,8 +30,6 @@ class Job : public Napi::AsyncWorker {
     refs_.push_back(Napi::Persistent(self));
   }
 
-  // Keeps a JS array alive while the worker reads its memory.
-  void keep(const Napi::Value& value) { refs_.push_back(Napi::Persistent(value.As<Napi::Object>())); }
   Napi::Promise promise() const { return deferred_.Promise(); }
 
   void Execute() override {
@@ -102,6 +100,12 @@ fp::LayerSpec parse_layer(const Napi::Object& o) {
   L.in_shape = shape_prop(o, "inShape");
   L.out_shape = shape_prop(o, "outShape");
   return L;
+}
+
+// Copied on the JS thread: the caller may refill its arrays (a prefetching
+// batch iterator, say) while the worker runs. ~1 ms for a batch of 128.
+std::shared_ptr<std::vector<float>> copy_of(const Napi::Float32Array& a) {
+  return std::make_shared<std::vector<float>>(a.Data(), a.Data() + a.ElementLength());
 }
 
 Napi::Array to_js(Napi::Env env, const std::vector<std::vector<float>>& values) {
@@ -188,16 +192,15 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Napi::Float32Array x = array_arg(info, 0, "x");
     const int64_t n = batch_of(info, x);
     auto net = net_;
-    const float* xp = x.Data();
+    auto xs = copy_of(x);
     auto out = std::make_shared<std::vector<float>>();
     Job* job = start(
-        info, [net, xp, n, out]() { *out = net->predict(xp, n); },
+        info, [net, xs, n, out]() { *out = net->predict(xs->data(), n); },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Float32Array a = Napi::Float32Array::New(env, out->size());
           std::copy(out->begin(), out->end(), a.Data());
           return a;
         });
-    job->keep(x);
     job->Queue();
     return job->promise();
   }
@@ -216,13 +219,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const float momentum = info[3].As<Napi::Number>().FloatValue();
     const uint64_t seed = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
     auto net = net_;
-    const float *xp = x.Data(), *yp = y.Data();
+    auto xs = copy_of(x), ys = copy_of(y);
     auto loss = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->train_step(xp, yp, n, lr, momentum, seed); },
+        info, [=]() { *loss = net->train_step(xs->data(), ys->data(), n, lr, momentum, seed); },
         [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
-    job->keep(x);
-    job->keep(y);
     job->Queue();
     return job->promise();
   }
@@ -234,13 +235,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const int64_t n = batch_of(info, x);
     check_targets(info, y, n);
     auto net = net_;
-    const float *xp = x.Data(), *yp = y.Data();
+    auto xs = copy_of(x), ys = copy_of(y);
     auto loss = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->evaluate_loss(xp, yp, n); },
+        info, [=]() { *loss = net->evaluate_loss(xs->data(), ys->data(), n); },
         [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
-    job->keep(x);
-    job->keep(y);
     job->Queue();
     return job->promise();
   }
@@ -253,19 +252,17 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const int64_t n = batch_of(info, x);
     check_targets(info, y, n);
     auto net = net_;
-    const float *xp = x.Data(), *yp = y.Data();
+    auto xs = copy_of(x), ys = copy_of(y);
     auto loss = std::make_shared<double>(0);
     auto grads = std::make_shared<std::vector<std::vector<float>>>();
     Job* job = start(
-        info, [=]() { *loss = net->gradients(xp, yp, n, *grads); },
+        info, [=]() { *loss = net->gradients(xs->data(), ys->data(), n, *grads); },
         [loss, grads](Napi::Env env) -> Napi::Value {
           Napi::Object result = Napi::Object::New(env);
           result.Set("loss", Napi::Number::New(env, *loss));
           result.Set("grads", to_js(env, *grads));
           return result;
         });
-    job->keep(x);
-    job->keep(y);
     job->Queue();
     return job->promise();
   }

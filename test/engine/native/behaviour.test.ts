@@ -246,6 +246,26 @@ describe('native engine behaviour', { skip: skipNative }, () => {
     await assert.rejects(a.predict(x), /disposed/);
   });
 
+  test('the caller may refill its batch arrays as soon as a call returns its promise', async () => {
+    const engine = await loadNativeEngine();
+    const spec = resolved(miniNet2);
+    const weights = randomWeights(spec, 23);
+    const { x, y } = randomBatch(spec, 8, 24);
+    const a = await engine.compile(miniNet2);
+    const b = await engine.compile(miniNet2);
+    await a.setWeights(weights);
+    await b.setWeights(weights);
+    const xa = x.slice();
+    const ya = y.slice();
+    const pending = a.trainStep(xa, ya, { ...hyper, dropoutSeed: 1 });
+    xa.fill(5);
+    ya.fill(-5);
+    assert.equal(await pending, await b.trainStep(x, y, { ...hyper, dropoutSeed: 1 }));
+    assert.ok(sameTensors(await a.getWeights(), await b.getWeights()));
+    a.dispose();
+    b.dispose();
+  });
+
   test('bad input gets errors that name the layer', async () => {
     const engine = await loadNativeEngine();
     const network = await engine.compile(miniNet2);
