@@ -24,8 +24,23 @@ export interface CliContext extends CliIo {
   exitCode: number;
 }
 
-/** The process's own streams. */
+let pipeHandled = false;
+
+/**
+ * The process's own streams. When the reader of a pipe goes away
+ * (`facepoints evaluate ... | head`), the command ends quietly instead of
+ * dying on EPIPE.
+ */
 export function processIo(): CliIo {
+  if (!pipeHandled) {
+    pipeHandled = true;
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') process.exit(0);
+        throw error;
+      });
+    }
+  }
   return { stdout: process.stdout, stderr: process.stderr };
 }
 

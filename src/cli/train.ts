@@ -4,6 +4,7 @@ import { basename, extname, resolve } from 'node:path';
 
 import { Command, Option } from 'commander';
 
+import type { KeypointDataset } from '../data/dataset.js';
 import { rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
@@ -169,20 +170,24 @@ export async function runTrain(
 ): Promise<number> {
   let folder: RunFolder;
   let config: TrainConfig;
+  let dataset: KeypointDataset;
   if (o.resume !== undefined) {
     checkResumeOptions(o, net);
     folder = await RunFolder.open(o.resume);
     const saved = checkConfigInput(await folder.readConfig(), folder.file('config'));
     config = resolveTrainConfig(withOverrides(saved, { epochs: o.epochs, engine: o.engine }));
+    dataset = await loadDataSource(config.data.source, config.schema);
   } else {
     const name = net ?? 'net1';
     const input = withOverrides(await configInputOf(name), o);
-    if (!input.data?.source)
+    if (!input.data?.source) {
       throw new ConfigError('no training data: give --data FILE.csv or --data synthetic:COUNT');
-    config = resolveTrainConfig(input);
-    // Load the data before touching the output folder, so bad data leaves nothing behind.
+    }
+    // The data is loaded before the output folder is touched, so bad data leaves nothing behind;
+    // a CSV's header names its schema when --schema does not.
+    dataset = await loadDataSource(input.data.source, input.schema);
+    config = resolveTrainConfig({ ...input, schema: dataset.schema.name });
   }
-  const dataset = await loadDataSource(config.data.source, config.schema);
   if (o.resume === undefined) {
     const out = o.out ?? `runs/${basename(net ?? 'net1', '.json')}`;
     folder = await RunFolder.create(out, { force: o.force });
