@@ -186,6 +186,7 @@ export class NativeNetwork implements Network {
   readonly engineName = 'native';
   private readonly params: ParamInfo[];
   private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
   private disposed = false;
 
   constructor(
@@ -204,11 +205,27 @@ export class NativeNetwork implements Network {
     );
   }
 
-  // One call at a time per network: the addon refuses overlapping calls, so queue them.
-  private run<T>(task: () => Promise<T>): Promise<T> {
+  // One call at a time per network: the addon refuses overlapping calls, so queue them. The addon copies
+  // its input arrays when called; a call that has to wait copies them now instead, so callers may refill
+  // their arrays as soon as they hold the promise.
+  private run<T>(task: (arrays: Float32Array[]) => Promise<T>, arrays: Float32Array[] = []): Promise<T> {
     if (this.disposed) return Promise.reject(new Error('this native network was disposed'));
-    const next = this.queue.then(task, task);
-    this.queue = next.catch(() => undefined);
+    let next: Promise<T>;
+    if (this.pending === 0) {
+      try {
+        next = task(arrays);
+      } catch (error) {
+        next = Promise.reject(error);
+      }
+    } else {
+      const copies = arrays.map((a) => a.slice());
+      next = this.queue.then(
+        () => task(copies),
+        () => task(copies),
+      );
+    }
+    this.pending++;
+    this.queue = next.finally(() => this.pending--).catch(() => undefined);
     return next;
   }
 
@@ -232,7 +249,7 @@ export class NativeNetwork implements Network {
 
   async predict(x: Float32Array): Promise<Float32Array> {
     this.batchSize(x);
-    return this.run(() => this.handle.predict(x));
+    return this.run(([xs]) => this.handle.predict(xs), [x]);
   }
 
   async trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number> {
@@ -243,17 +260,20 @@ export class NativeNetwork implements Network {
         throw new ConfigError(`trainStep: ${key} must be a finite number, got ${value}`);
       }
     }
-    return this.run(() => this.handle.trainStep(x, y, learningRate, momentum, Math.trunc(dropoutSeed)));
+    return this.run(
+      ([xs, ys]) => this.handle.trainStep(xs, ys, learningRate, momentum, Math.trunc(dropoutSeed)),
+      [x, y],
+    );
   }
 
   async evaluateLoss(x: Float32Array, y: Float32Array): Promise<number> {
     this.batchSize(x, y);
-    return this.run(() => this.handle.evaluateLoss(x, y));
+    return this.run(([xs, ys]) => this.handle.evaluateLoss(xs, ys), [x, y]);
   }
 
   async gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]> {
     this.batchSize(x, y);
-    const { grads } = await this.run(() => this.handle.gradients(x, y));
+    const { grads } = await this.run(([xs, ys]) => this.handle.gradients(xs, ys), [x, y]);
     return this.named(grads);
   }
 
@@ -263,7 +283,7 @@ export class NativeNetwork implements Network {
 
   async setWeights(weights: NamedTensor[]): Promise<void> {
     const values = this.ordered(weights, 'setWeights');
-    return this.run(() => this.handle.setParams(values, false));
+    return this.run((copies) => this.handle.setParams(copies, false), values);
   }
 
   async getOptimizerState(): Promise<NamedTensor[]> {
@@ -272,7 +292,7 @@ export class NativeNetwork implements Network {
 
   async setOptimizerState(state: NamedTensor[]): Promise<void> {
     const values = this.ordered(state, 'setOptimizerState');
-    return this.run(() => this.handle.setParams(values, true));
+    return this.run((copies) => this.handle.setParams(copies, true), values);
   }
 
   /** Size of the OpenMP thread team this network's calls actually run with. */
