@@ -177,6 +177,42 @@ test('--masked keeps incomplete rows; the default drops them like the tutorial',
   assert.deepEqual([(await count(masked)).count, (await count(masked)).completeRows], [60, 40]);
 });
 
+test('a CSV of 68-point faces trains a 136-output net without --schema; a wrong --schema is refused', async () => {
+  const csvPath = join(root, 'ibug.csv');
+  await writeKaggleCsv(csvPath, generateFaces({ count: 40, seed: 2, schema: 'ibug68' }));
+  const out = join(root, 'ibug');
+  const result = await runCli(
+    'train',
+    'net1',
+    '--data',
+    csvPath,
+    '--engine',
+    'tfjs',
+    '--epochs',
+    '1',
+    '--flip',
+    '--out',
+    out,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.schema, 'ibug68');
+  assert.equal(config.columns.length, 136);
+  assert.equal(config.layers.layers.at(-1).units, 136);
+  const wrong = await runCli(
+    'train',
+    'net1',
+    '--data',
+    csvPath,
+    '--schema',
+    'kaggle15',
+    '--out',
+    join(root, 'x5'),
+  );
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /ibug\.csv holds ibug68 keypoints, not kaggle15/);
+});
+
 test('bad input fails with exit code 1 and one clear message, leaving nothing behind', async () => {
   const unknown = await runCli('train', 'net9', ...TINY, '--out', join(root, 'x1'));
   assert.equal(unknown.code, 1);
@@ -200,7 +236,7 @@ test('bad input fails with exit code 1 and one clear message, leaving nothing be
   assert.equal(unknownKey.code, 1);
   assert.match(unknownKey.stderr, /bad\.json: unknown setting "learningrate"/);
 
-  for (const dir of ['x1', 'x2', 'x3', 'x4']) {
+  for (const dir of ['x1', 'x2', 'x3', 'x4', 'x5']) {
     await assert.rejects(stat(join(root, dir)), /ENOENT/, `${dir} must not be created`);
   }
 });
