@@ -8,6 +8,8 @@ import { describe, test } from 'node:test';
 import type { NamedTensor } from '../../../src/engine/engine.js';
 import { loadNativeEngine } from '../../../src/engine/native/native-engine.js';
 import { ConfigError, ShapeError } from '../../../src/errors.js';
+import { initWeights } from '../../../src/nn/init.js';
+import { presetSpec } from '../../../src/nn/presets.js';
 import type { NetworkSpec } from '../../../src/nn/spec.js';
 import { randomBatch, randomWeights, resolved, skipNative } from './fixtures.js';
 import { LAYER_CASES } from './layer-cases.js';
@@ -264,6 +266,23 @@ describe('native engine behaviour', { skip: skipNative }, () => {
     assert.ok(sameTensors(await a.getWeights(), await b.getWeights()));
     a.dispose();
     b.dispose();
+  });
+
+  test('the JS thread stays free while a training step runs', async () => {
+    const engine = await loadNativeEngine();
+    const network = await engine.compile(presetSpec('net2', 30));
+    await network.setWeights(initWeights(network.spec, 1));
+    const { x, y } = randomBatch(network.spec, 32, 2);
+    await network.trainStep(x, y, { ...hyper, dropoutSeed: 0 }); // builds the plan
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const start = performance.now();
+    await network.trainStep(x, y, { ...hyper, dropoutSeed: 1 });
+    const elapsed = performance.now() - start;
+    clearInterval(timer);
+    // A step that blocked the event loop would let at most one tick through.
+    assert.ok(ticks >= 3, `${ticks} timer ticks during a ${elapsed.toFixed(0)} ms step`);
+    network.dispose();
   });
 
   test('bad input gets errors that name the layer', async () => {
