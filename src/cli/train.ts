@@ -138,14 +138,12 @@ export function reportRun(io: CliIo, folder: RunFolder, result: TrainRunResult):
     io.stdout,
     `  ${RUN_FILES.bestModel}, ${RUN_FILES.lastModel}, ${RUN_FILES.historyCsv}, ${RUN_FILES.lossPng}, ${RUN_FILES.record}`,
   );
-  if (net.stopReason === 'earlyStopping')
+  if (net.stopReason === 'earlyStopping') {
     println(
       io.stdout,
-      `stopped early: no better loss for ${result.net.maxEpochs > 0 ? 'the patience' : ''} epochs`.replace(
-        ' the patience ',
-        ' patience ',
-      ),
+      `stopped early at epoch ${record.epochs}: no better valid loss within the patience; best weights kept`,
     );
+  }
   if (net.stopReason === 'interrupted' || net.stopReason === 'requested') {
     println(
       io.stderr,
@@ -168,7 +166,7 @@ export async function runTrain(
   io: CliIo,
   argv: string[] = [],
 ): Promise<number> {
-  let folder: RunFolder;
+  let folder: RunFolder | undefined;
   let config: TrainConfig;
   let dataset: KeypointDataset;
   if (o.resume !== undefined) {
@@ -188,7 +186,7 @@ export async function runTrain(
     dataset = await loadDataSource(input.data.source, input.schema);
     config = resolveTrainConfig({ ...input, schema: dataset.schema.name });
   }
-  if (o.resume === undefined) {
+  if (!folder) {
     const out = o.out ?? `runs/${basename(net ?? 'net1', '.json')}`;
     folder = await RunFolder.create(out, { force: o.force });
     println(
@@ -196,12 +194,12 @@ export async function runTrain(
       `training ${config.preset ?? 'custom net'} on ${config.data.source}: ${dataset.count} rows, up to ${config.maxEpochs} epochs`,
     );
   } else {
-    println(io.stdout, `resuming ${folder!.dir} up to epoch ${config.maxEpochs}`);
+    println(io.stdout, `resuming ${folder.dir} up to epoch ${config.maxEpochs}`);
   }
   const progress = new EpochProgress({ stream: io.stdout });
   try {
     const result = await trainRun({
-      folder: folder!,
+      folder,
       config,
       dataset,
       resume: o.resume !== undefined,
@@ -212,7 +210,7 @@ export async function runTrain(
       saveEvery: o.saveEvery,
     });
     println(io.stdout, `engine: ${result.record.engine}`);
-    const code = reportRun(io, folder!, result);
+    const code = reportRun(io, folder, result);
     result.net.dispose();
     return code;
   } finally {
