@@ -61,6 +61,54 @@ __attribute__((target("avx512f"))) void forward_impl(const FirstLayerShape& s, c
   }
 }
 
+// One input channel, kernel and pool known at compile time (net2's 3x3 conv +
+// 2x2 pool): the block's weights stay in registers and each input value of a
+// pooling window's patch is broadcast once, not once per tap.
+template <int KH, int KW, int P>
+__attribute__((target("avx512f"))) void forward_c1(const FirstLayerShape& s, const float* __restrict x,
+                                                   const float* __restrict packed, const float* __restrict bias,
+                                                   float* __restrict dst, uint8_t* __restrict winner) {
+  constexpr int RH = P + KH - 1, RW = P + KW - 1;  // input patch under one pooling window
+  const int64_t blocks = s.filters / kLanes;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t nb = 0; nb < s.n * blocks; nb++) {
+    for (int64_t i = 0; i < s.pooled_h; i++) {
+      const int64_t n = nb / blocks, ob = nb % blocks;
+      __m512 w[KH * KW];
+      for (int t = 0; t < KH * KW; t++) w[t] = _mm512_loadu_ps(packed + (ob * KH * KW + t) * kLanes);
+      const __m512 bv = _mm512_loadu_ps(bias + ob * kLanes);
+      const float* rows = x + (n * s.height + i * P) * s.width;
+      for (int64_t j = 0; j < s.pooled_w; j++) {
+        __m512 patch[RH * RW];
+        for (int r = 0; r < RH; r++) {
+          for (int c = 0; c < RW; c++) patch[r * RW + c] = _mm512_set1_ps(rows[r * s.width + j * P + c]);
+        }
+        __m512 best = _mm512_set1_ps(-__builtin_inff());
+        __m512 arg = _mm512_setzero_ps();
+        for (int a = 0; a < P; a++) {
+          for (int b = 0; b < P; b++) {
+            __m512 acc = bv;
+            for (int u = 0; u < KH; u++) {
+              for (int v = 0; v < KW; v++) acc = _mm512_fmadd_ps(w[u * KW + v], patch[(a + u) * RW + b + v], acc);
+            }
+            const __mmask16 better = _mm512_cmp_ps_mask(acc, best, _CMP_GT_OQ);
+            best = _mm512_mask_blend_ps(better, best, acc);
+            arg = _mm512_mask_blend_ps(better, arg, _mm512_set1_ps(static_cast<float>(a * P + b)));
+          }
+        }
+        const int64_t at = (((n * blocks + ob) * s.pooled_h + i) * s.pooled_w + j) * kLanes;
+        const __m512 zero = _mm512_setzero_ps();
+        _mm512_storeu_ps(dst + at, _mm512_max_ps(best, zero));
+        if (winner) {
+          const __mmask16 alive = _mm512_cmp_ps_mask(best, zero, _CMP_GT_OQ);
+          const __m512i pos = _mm512_mask_blend_epi32(alive, _mm512_set1_epi32(255), _mm512_cvttps_epi32(arg));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(winner + at), _mm512_cvtepi32_epi8(pos));
+        }
+      }
+    }
+  }
+}
+
 // KH, KW > 0: a 1-channel kernel size known at compile time; 0: any (channels * kh * kw <= kMaxTaps).
 template <int KH, int KW>
 __attribute__((target("avx512f"))) void backward_impl(const FirstLayerShape& s, const float* __restrict x,
@@ -122,7 +170,9 @@ void first_layer_forward(const FirstLayerShape& s, const float* x, const float* 
   for (int64_t o = 0; o < s.filters; o++) {
     for (int64_t t = 0; t < taps; t++) packed[((o / kLanes) * taps + t) * kLanes + o % kLanes] = w_oihw[o * taps + t];
   }
-  if (s.channels == 1 && s.kernel_h == 3 && s.kernel_w == 3) {
+  if (s.channels == 1 && s.kernel_h == 3 && s.kernel_w == 3 && s.pool == 2) {
+    forward_c1<3, 3, 2>(s, x, packed.data(), bias, dst, winner);
+  } else if (s.channels == 1 && s.kernel_h == 3 && s.kernel_w == 3) {
     forward_impl<3, 3>(s, x, packed.data(), bias, dst, winner);
   } else {
     forward_impl<0, 0>(s, x, packed.data(), bias, dst, winner);
