@@ -1,0 +1,140 @@
+/**
+ * facepoints: train convolutional networks that find facial keypoints, the
+ * 2014 Lasagne/nolearn tutorial's system in TypeScript.
+ *
+ * @example
+ * import { NeuralNet, generateFaces, presetNetOptions, kaggle15 } from 'facepoints';
+ *
+ * const faces = generateFaces({ count: 400, seed: 1, schema: 'kaggle15' });
+ * const net = new NeuralNet({ ...presetNetOptions('net1', { outputs: 30, flipPairs: kaggle15.columnFlipPairs }), maxEpochs: 20 });
+ * await net.fit(faces.images, faces.targets);
+ * await net.save('net1.fpm');
+ */
+
+// Errors
+export {
+  FacepointsError,
+  DataFormatError,
+  ShapeError,
+  ModelFileError,
+  EngineUnavailableError,
+  ConfigError,
+} from './errors.js';
+
+// Engines
+export type {
+  Engine,
+  EngineChoice,
+  Network,
+  NamedTensor,
+  StepHyperparams,
+  TrainStepOptions,
+  CompileOptions,
+} from './engine/engine.js';
+export { selectEngine } from './engine/select.js';
+export { createTfjsEngine, type TfjsEngineOptions, type TfjsBackendName } from './engine/tfjs/tfjs-engine.js';
+export { loadNativeEngine, nativeEngineAvailable, type NativeEngine } from './engine/native/native-engine.js';
+
+// Networks
+export {
+  resolveSpec,
+  sizeOf,
+  type NetworkSpec,
+  type LayerSpec,
+  type ResolvedSpec,
+  type ResolvedLayer,
+  type Activation,
+} from './nn/spec.js';
+export { initWeights } from './nn/init.js';
+export {
+  presetSpec,
+  presetTraining,
+  PRESET_NAMES,
+  type PresetName,
+  type PresetTraining,
+} from './nn/presets.js';
+export { Rng } from './random/rng.js';
+
+// Training
+export { NeuralNet, type NeuralNetOptions, type LoadOptions } from './train/neural-net.js';
+export { makeEpochRecord, historyToJson, historyFromJson, type EpochRecord } from './train/history.js';
+export {
+  BatchIterator,
+  type BatchIteratorOptions,
+  type BatchContext,
+  type TransformContext,
+  type Batch,
+} from './train/batch-iterator.js';
+export {
+  FlipBatchIterator,
+  flipSamples,
+  checkFlipPairs,
+  type FlipBatchIteratorOptions,
+} from './train/flip-batch-iterator.js';
+export { TrainSplit, type TrainSplitOptions } from './train/train-split.js';
+export {
+  AdjustVariable,
+  linspace,
+  EarlyStopping,
+  PrintLog,
+  Checkpoint,
+  type EarlyStoppingOptions,
+  type PrintLogOptions,
+  type CheckpointOptions,
+  type Callback,
+  type Handler,
+  type BatchInfo,
+  type StopReason,
+} from './train/callbacks/index.js';
+export { parseModelFile, serializeModelFile, type ModelContent } from './train/model-file.js';
+export { readModelFile, writeModelFile } from './train/model-file-node.js';
+export { matchParams, type ParamsReport } from './train/params-transfer.js';
+export { presetNetOptions, type PresetNetOptions } from './train/preset-options.js';
+
+// Data
+export { IMAGE_SIZE, TARGET_CENTER, TARGET_SCALE, scaleTarget, unscaleTarget, rmseInPixels } from './data/scaling.js';
+export {
+  kaggle15,
+  ibug68,
+  getSchema,
+  SCHEMA_NAMES,
+  IBUG68_TO_KAGGLE15,
+  mapIbug68ToKaggle15,
+  swapFlipPairs,
+  type KeypointSchema,
+  type SchemaName,
+} from './data/schemas.js';
+export {
+  PIXELS_PER_IMAGE,
+  countComplete,
+  presentCounts,
+  isCompleteRow,
+  subsetDataset,
+  dropIncompleteRows,
+  checkDataset,
+  type KeypointDataset,
+} from './data/dataset.js';
+export { readKaggleCsv, readKaggleTestCsv, writeKaggleCsv } from './data/kaggle-csv.js';
+export { writeSubmission, readLookupTable } from './data/submission.js';
+export {
+  faceCropBox,
+  FACE_CROP_MARGIN,
+  jitterBox,
+  cropToFrame,
+  pointsToFrame,
+  pointsFromFrame,
+  decodeImage,
+  type CropBox,
+  type GrayImage,
+  type CropJitter,
+} from './data/crop.js';
+export { importLandmarks } from './data/import/import-landmarks.js';
+export { readLandmarkCsv, parsePts, readPts } from './data/import/landmark-files.js';
+export { identityOf, groupSplit } from './data/group-split.js';
+export { generateFaces } from './data/synthetic-faces.js';
+export { writeContactSheet, contactSheetSize } from './data/contact-sheet.js';
+
+// Figures and run records
+export { renderLossCurvesSvg, writeLossCurves, type LossSeries } from './plot/loss-curves.js';
+export { trainRun, type TrainRunOptions, type TrainRunResult } from './runs/train-run.js';
+export { RunFolder, type RunRecord } from './runs/run-folder.js';
