@@ -9,7 +9,7 @@ import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { resolveTrainConfig } from '../runs/train-config.js';
-import { selectTrainingData, trainRun } from '../runs/train-run.js';
+import { trainRun, trainingRows } from '../runs/train-run.js';
 import { readModelFile } from '../train/model-file-node.js';
 import { loadDataSource } from './data-source.js';
 import { type CliContext, println } from './io.js';
@@ -81,6 +81,10 @@ export function specialistsCommand(ctx: CliContext): Command {
       }
       const dataset = await loadDataSource(o.data, SPECIALIST_SCHEMA.name);
       const preset = typeof general.metadata.preset === 'string' ? general.metadata.preset : undefined;
+      // Every group's data is checked before anything is written.
+      const rowsOf = new Map(
+        groups.map((g) => [g.name, trainingRows(dataset, groupColumns(g), o.masked ?? false).length]),
+      );
       const outer = await RunFolder.create(o.out, { force: o.force });
       const index: SpecialistsIndex = {
         schema: SPECIALIST_SCHEMA.name,
@@ -89,7 +93,7 @@ export function specialistsCommand(ctx: CliContext): Command {
       };
       for (const group of groups) {
         const columns = groupColumns(group);
-        const rows = selectTrainingData(dataset, columns, o.masked ?? false).count;
+        const rows = rowsOf.get(group.name)!;
         const layers = structuredClone(general.spec);
         const last = layers.layers[layers.layers.length - 1];
         if (last.kind !== 'dense')

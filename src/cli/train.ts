@@ -17,7 +17,7 @@ import {
   checkConfigInput,
   resolveTrainConfig,
 } from '../runs/train-config.js';
-import { type TrainRunResult, trainRun } from '../runs/train-run.js';
+import { type TrainRunResult, trainRun, trainingRows } from '../runs/train-run.js';
 import { isSynthetic, loadDataSource } from './data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
 import { type Schedule, parseFraction, parsePositiveInt, parseSchedule, parseSeed } from './options.js';
@@ -186,6 +186,8 @@ export async function runTrain(
     dataset = await loadDataSource(input.data.source, input.schema);
     config = resolveTrainConfig({ ...input, schema: dataset.schema.name });
   }
+  // Checked before the output folder is made, so unusable data leaves nothing behind.
+  trainingRows(dataset, config.columns, config.data.masked);
   if (!folder) {
     const out = o.out ?? `runs/${basename(net ?? 'net1', '.json')}`;
     folder = await RunFolder.create(out, { force: o.force });

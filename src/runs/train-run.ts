@@ -72,40 +72,61 @@ export interface TrainRunResult {
   data: { images: Float32Array; targets: Float32Array; count: number; groups?: string[] };
 }
 
+function columnIndex(dataset: KeypointDataset, columns: readonly string[]): number[] {
+  return columns.map((c) => {
+    const i = dataset.schema.columns.indexOf(c);
+    if (i < 0) throw new ConfigError(`the data (${dataset.schema.name}) has no column "${c}"`);
+    return i;
+  });
+}
+
 /**
- * The rows and target columns a run trains on: the given columns of every
- * row, and, unless `masked`, only rows where all of them are present (the
- * tutorial's way; its specialists each keep the rows complete in their group).
+ * The rows a run trains on: every row when `masked`, else the rows where all
+ * of `columns` are present (the tutorial's way; its specialists each keep the
+ * rows complete in their group). Checks the data can train at all.
+ *
+ * @throws ConfigError for data without images, an unknown column, or no row left.
  */
+export function trainingRows(dataset: KeypointDataset, columns: readonly string[], masked: boolean): number[] {
+  const index = columnIndex(dataset, columns);
+  if (dataset.images.length === 0) throw new ConfigError('the data has labels but no images (no Image column)');
+  const width = dataset.schema.columns.length;
+  const rows: number[] = [];
+  for (let r = 0; r < dataset.count; r++) {
+    if (masked || index.every((i) => !Number.isNaN(dataset.targets[r * width + i]))) rows.push(r);
+  }
+  if (rows.length === 0) {
+    throw new ConfigError(
+      masked
+        ? 'the data has no rows'
+        : 'no row has all of its targets present: use --masked to train on incomplete rows',
+    );
+  }
+  return rows;
+}
+
+/** The images and the `columns` targets of the rows {@link trainingRows} picks. */
 export function selectTrainingData(
   dataset: KeypointDataset,
   columns: readonly string[],
   masked: boolean,
 ): TrainRunResult['data'] {
-  const all = dataset.schema.columns;
-  const index = columns.map((c) => {
-    const i = all.indexOf(c);
-    if (i < 0) throw new ConfigError(`the data (${dataset.schema.name}) has no column "${c}"`);
-    return i;
-  });
-  if (dataset.images.length === 0) throw new ConfigError('the data has labels but no images (no Image column)');
+  const rows = trainingRows(dataset, columns, masked);
+  const index = columnIndex(dataset, columns);
+  const width = dataset.schema.columns.length;
   const pixels = IMAGE_SIZE * IMAGE_SIZE;
-  const rows: number[] = [];
-  for (let r = 0; r < dataset.count; r++) {
-    if (masked || index.every((i) => !Number.isNaN(dataset.targets[r * all.length + i]))) rows.push(r);
-  }
-  if (rows.length === 0) {
-    throw new ConfigError(
-      masked ? 'the data has no rows' : 'no row has all of its targets present: use --masked to train on incomplete rows',
-    );
-  }
   const images = new Float32Array(rows.length * pixels);
   const targets = new Float32Array(rows.length * columns.length);
   rows.forEach((r, k) => {
     images.set(dataset.images.subarray(r * pixels, (r + 1) * pixels), k * pixels);
-    for (let c = 0; c < index.length; c++) targets[k * columns.length + c] = dataset.targets[r * all.length + index[c]];
+    for (let c = 0; c < index.length; c++) targets[k * columns.length + c] = dataset.targets[r * width + index[c]];
   });
-  return { images, targets, count: rows.length, ...(dataset.groups ? { groups: rows.map((r) => dataset.groups![r]) } : {}) };
+  return {
+    images,
+    targets,
+    count: rows.length,
+    ...(dataset.groups ? { groups: rows.map((r) => dataset.groups![r]) } : {}),
+  };
 }
 
 /** The schema's flip pairs restricted to `columns` and renumbered to their positions there. */

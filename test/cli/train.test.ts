@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
@@ -261,4 +262,27 @@ test('--resume refuses settings that would make it another run, and folders that
   const notRun = await runCli('train', '--resume', root);
   assert.equal(notRun.code, 1);
   assert.match(notRun.stderr, /not a facepoints run folder/);
+});
+
+const LABELS_ONLY = resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'data',
+  'kaggle',
+  'training_labels_only.csv',
+);
+
+test("Kaggle's labels-only file is refused before anything is written", async (t) => {
+  if (!existsSync(LABELS_ONLY)) {
+    t.skip(`no Kaggle labels file at ${LABELS_ONLY}`);
+    return;
+  }
+  const out = join(root, 'labels-only');
+  const result = await runCli('train', 'net1', '--data', LABELS_ONLY, '--out', out);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^facepoints: error: the data has labels but no images/);
+  assert.equal(existsSync(out), false);
 });
