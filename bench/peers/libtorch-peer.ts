@@ -1,5 +1,6 @@
 /**
- * Builds (once, into build/peers/) and runs the libtorch C++ peer of the
+ * Builds (once, into node_modules/.cache/facepoints-peers/, which
+ * `node-gyp rebuild` does not wipe as it does build/) and runs the libtorch C++ peer of the
  * benchmark. Needs Debian's libtorch-dev; never built by install or CI.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ export interface PeerResult {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const source = path.join(here, 'libtorch-net2.cpp');
-const binary = path.resolve(here, '..', '..', 'build', 'peers', 'libtorch-net2');
+const binary = path.resolve(here, '..', '..', 'node_modules', '.cache', 'facepoints-peers', 'libtorch-net2');
 const TORCH_INCLUDE = '/usr/include/torch/csrc/api/include';
 
 function build(): string | undefined {
