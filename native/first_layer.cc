@@ -1,11 +1,16 @@
 #include "first_layer.h"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#define FP_HAVE_X86 1
 #include <immintrin.h>
+#endif
 
 #include <cstring>
 #include <vector>
 
 namespace fp {
+
+#ifdef FP_HAVE_X86
 
 namespace {
 
@@ -204,5 +209,13 @@ void first_layer_backward(const FirstLayerShape& s, const float* x, const float*
     }
   }
 }
+
+#else  // not x86-64: the engine keeps oneDNN's separate primitives
+
+bool first_layer_supported(const FirstLayerShape&) { return false; }
+void first_layer_forward(const FirstLayerShape&, const float*, const float*, const float*, float*, uint8_t*) {}
+void first_layer_backward(const FirstLayerShape&, const float*, const float*, const uint8_t*, float*, float*, float*) {}
+
+#endif
 
 }  // namespace fp
