@@ -206,12 +206,11 @@ export async function runTrain(
       dataset,
       resume: o.resume !== undefined,
       log: io.stdout,
-      callbacks: [progress],
+      callbacks: [{ onTrainingStarted: (net) => println(io.stdout, `engine: ${net.engineName}`) }, progress],
       onSplit: ({ train }) => progress.setTrainRows(train),
       command: argv,
       saveEvery: o.saveEvery,
     });
-    println(io.stdout, `engine: ${result.record.engine}`);
     const code = reportRun(io, folder, result);
     result.net.dispose();
     return code;
