@@ -29,39 +29,29 @@ describe('native engine vs tfjs reference engine', { skip: skipNative }, () => {
 
   for (const backend of ['cpu', 'wasm']) {
     for (const layerCase of LAYER_CASES) {
-      // Found by this test: tfjs-wasm's gradient through a 3x3 max-pool disagrees with tfjs-cpu, this engine and
-      // the float64 reference (layers.test.ts), which all agree. Kept visible as a todo until the tfjs engine is fixed.
-      const todo =
-        backend === 'wasm' && layerCase.name === 'linear conv + maxpool 3'
-          ? 'tfjs-wasm gradient through a 3x3 max-pool is wrong (tfjs-cpu and float64 agree with native)'
-          : undefined;
-      test(
-        `tfjs-${backend}: ${layerCase.name}: forward and gradients, batches ${BATCH_SIZES.join(', ')}`,
-        { todo },
-        async () => {
-          const a = await native.compile(layerCase.spec);
-          const b = await backends[backend].compile(layerCase.spec);
-          for (const n of BATCH_SIZES) {
-            const weights = randomWeights(a.spec, 30 + n);
-            await a.setWeights(weights);
-            await b.setWeights(weights);
-            const { x, y } = randomBatch(a.spec, n, 40 + n, 0.1);
-            const error = relativeError(await a.predict(x), await b.predict(x));
-            assert.ok(error < TOLERANCE, `batch ${n} output: ${error}`);
-            const [ga, gb] = [await a.gradients(x, y), await b.gradients(x, y)];
-            assert.deepEqual(
-              ga.map((g) => g.name),
-              gb.map((g) => g.name),
-            );
-            for (let k = 0; k < ga.length; k++) {
-              const gradError = relativeError(ga[k].data, gb[k].data);
-              assert.ok(gradError < TOLERANCE, `batch ${n} ${ga[k].name}: ${gradError}`);
-            }
+      test(`tfjs-${backend}: ${layerCase.name}: forward and gradients, batches ${BATCH_SIZES.join(', ')}`, async () => {
+        const a = await native.compile(layerCase.spec);
+        const b = await backends[backend].compile(layerCase.spec);
+        for (const n of BATCH_SIZES) {
+          const weights = randomWeights(a.spec, 30 + n);
+          await a.setWeights(weights);
+          await b.setWeights(weights);
+          const { x, y } = randomBatch(a.spec, n, 40 + n, 0.1);
+          const error = relativeError(await a.predict(x), await b.predict(x));
+          assert.ok(error < TOLERANCE, `batch ${n} output: ${error}`);
+          const [ga, gb] = [await a.gradients(x, y), await b.gradients(x, y)];
+          assert.deepEqual(
+            ga.map((g) => g.name),
+            gb.map((g) => g.name),
+          );
+          for (let k = 0; k < ga.length; k++) {
+            const gradError = relativeError(ga[k].data, gb[k].data);
+            assert.ok(gradError < TOLERANCE, `batch ${n} ${ga[k].name}: ${gradError}`);
           }
-          a.dispose();
-          b.dispose();
-        },
-      );
+        }
+        a.dispose();
+        b.dispose();
+      });
     }
   }
 
