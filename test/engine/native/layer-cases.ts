@@ -90,6 +90,28 @@ export const LAYER_CASES: LayerCase[] = [
     },
   },
   {
+    name: 'fused first conv 3x3 (16 filters) + maxpool 3',
+    spec: {
+      layers: [
+        { kind: 'input', shape: [1, 14, 13] },
+        { kind: 'conv2d', filters: 16, kernelSize: 3 },
+        { kind: 'maxpool2d', poolSize: 3 },
+        { kind: 'dense', units: 3, activation: 'linear' },
+      ],
+    },
+  },
+  {
+    name: 'fused first conv 2x2 (48 filters) + maxpool',
+    spec: {
+      layers: [
+        { kind: 'input', shape: [1, 9, 10] },
+        { kind: 'conv2d', filters: 48, kernelSize: 2 },
+        { kind: 'maxpool2d', poolSize: 2 },
+        { kind: 'dense', units: 3, activation: 'linear' },
+      ],
+    },
+  },
+  {
     name: 'linear conv + maxpool 3',
     spec: {
       layers: [
