@@ -38,6 +38,12 @@ interface EngineResult {
   lastLoss?: number;
 }
 
+interface PeerFigures {
+  trainStepMs: number;
+  forwardMs?: number;
+  peakRssMb?: number;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -156,6 +162,7 @@ async function main(): Promise<void> {
       'tfjs-steps': { type: 'string', default: '2' },
       threads: { type: 'string' },
       peer: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
     },
   });
   const threads = values.threads !== undefined ? Number(values.threads) : undefined;
@@ -170,37 +177,64 @@ async function main(): Promise<void> {
   }
 
   console.log(`net2, batch ${BATCH}, 96x96 random data; medians over timed steps after one warm-up step`);
-  const results: EngineResult[] = [];
-  for (const engine of values.engines.split(',').filter(Boolean)) {
-    const steps = engine.startsWith('tfjs') ? Number(values['tfjs-steps']) : Number(values.steps);
-    const result = runChild(engine, steps, threads);
-    if (result) {
-      results.push(result);
+  // On a shared machine the load drifts: with --rounds N every engine runs N times, interleaved, each
+  // engine's least disturbed round is reported, and speed-ups are the median of the per-round ratios.
+  const rounds = Math.max(1, Number(values.rounds));
+  const perEngine = new Map<string, EngineResult[]>();
+  const peerRounds = new Map<string, PeerFigures[]>();
+  const ratioRounds = new Map<string, number[]>();
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) console.log(`round ${round} of ${rounds}`);
+    const peers: Record<string, PeerFigures> = {};
+    let native: EngineResult | undefined;
+    for (const engine of values.engines.split(',').filter(Boolean)) {
+      const steps = engine.startsWith('tfjs') ? Number(values['tfjs-steps']) : Number(values.steps);
+      const result = runChild(engine, steps, threads);
+      if (!result) continue;
       printRow(result);
+      perEngine.set(result.engine, [...(perEngine.get(result.engine) ?? []), result]);
+      if (result.engine === 'native') native = result;
+      else peers[result.engine] = result;
+    }
+    if (values.peer === 'libtorch') {
+      const peer = runLibtorchPeer({ steps: Number(values.steps), threads });
+      if ('error' in peer) console.log(`libtorch: not run (${peer.error})`);
+      else {
+        peers.libtorch = peer;
+        console.log(
+          `libtorch   train step ${peer.trainStepMs.toFixed(1).padStart(8)} ms  forward ${peer.forwardMs.toFixed(1)} ms  ` +
+            `peak RSS ${peer.peakRssMb.toFixed(0)} MB  (C++, Debian libtorch, ${peer.threads} threads)`,
+        );
+      }
+    }
+    for (const [name, peer] of Object.entries(peers)) {
+      peerRounds.set(name, [...(peerRounds.get(name) ?? []), peer]);
+      if (native)
+        ratioRounds.set(name, [...(ratioRounds.get(name) ?? []), peer.trainStepMs / native.trainStepMs]);
     }
   }
-  const peers: Record<string, { trainStepMs: number; forwardMs?: number; peakRssMb?: number }> = {};
-  for (const r of results) if (r.engine !== 'native') peers[r.engine] = r;
-  if (values.peer === 'libtorch') {
-    const peer = runLibtorchPeer({ steps: Number(values.steps), threads });
-    if ('error' in peer) console.log(`libtorch: not run (${peer.error})`);
-    else {
-      peers.libtorch = peer;
-      console.log(
-        `libtorch   train step ${peer.trainStepMs.toFixed(1).padStart(8)} ms  forward ${peer.forwardMs.toFixed(1)} ms  ` +
-          `peak RSS ${peer.peakRssMb.toFixed(0)} MB  (C++, Debian libtorch)`,
-      );
-    }
-  }
-  const native = results.find((r) => r.engine === 'native');
+  const fastest = <T extends PeerFigures>(list: T[]): T =>
+    list.reduce((a, b) => (b.trainStepMs < a.trainStepMs ? b : a));
+  const peers: Record<string, PeerFigures> = {};
+  for (const [name, list] of peerRounds) peers[name] = fastest(list);
   const ratios: Record<string, number> = {};
-  if (native) {
-    for (const [name, peer] of Object.entries(peers))
-      ratios[name] = round(peer.trainStepMs / native.trainStepMs);
-    for (const [name, ratio] of Object.entries(ratios))
-      console.log(`native is ${ratio}x faster per train step than ${name}`);
+  for (const [name, list] of ratioRounds) {
+    ratios[name] = round(median(list));
+    console.log(
+      `native is ${ratios[name]}x faster per train step than ${name}` +
+        (rounds > 1 ? ' (median of rounds)' : ''),
+    );
   }
-  const summary = native ? { ...native, peers, speedupVsPeers: ratios } : { engine: 'none', peers };
+  const nativeRuns = perEngine.get('native');
+  const summary = nativeRuns
+    ? {
+        ...fastest(nativeRuns),
+        rounds,
+        trainStepMsPerRound: nativeRuns.map((r) => r.trainStepMs),
+        peers,
+        speedupVsPeers: ratios,
+      }
+    : { engine: 'none', peers };
   console.log(JSON.stringify(summary));
 }
 
