@@ -5,6 +5,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 
+import type { CropBox } from '../data/crop.js';
+
 /** A value that may change linearly over the epochs, as the tutorial's AdjustVariable does. */
 export interface Schedule {
   start: number;
@@ -52,15 +54,9 @@ export function parseSchedule(text: string): Schedule {
   return { start, stop };
 }
 
-/** A face crop box in the original image's pixels: top-left corner and side. */
-export interface CropBox {
-  x: number;
-  y: number;
-  size: number;
-}
-
 /**
- * `--box 120,80,200`: left, top, side of a square face box in pixels.
+ * `--box 120,80,200`: left, top, side of a square face box in pixels: the box starts at pixel (120, 80)
+ * and spans 200 pixels, as `CropBox` counts them.
  *
  * @example
  * parseBox('10,20,96'); // { x: 10, y: 20, size: 96 }

@@ -4,17 +4,24 @@
  * Import, evaluation and prediction all call these functions, so a model
  * always sees faces framed the same way.
  *
- * Coordinates: a point (x, y) is in pixels with pixel (i, j)'s centre at
- * (i, j), in the source image and in the frame alike (Kaggle's convention).
- * A crop box `{ x, y, size }` is a square whose edges lie at x, x + size
- * (and y, y + size) in those coordinates; the frame's edges are at -0.5 and
- * 95.5. So `{ x: -0.5, y: -0.5, size: 96 }` is the whole of a 96x96 image.
+ * Coordinates (one convention for pixels, points and boxes): pixel (i, j)
+ * covers [i - 0.5, i + 0.5] x [j - 0.5, j + 0.5], so its centre is at (i, j),
+ * in the source image and in the frame alike. That is how Kaggle's and
+ * Udacity's labels are meant (a point on pixel 10 reads 10, not 10.5).
+ * A crop box `{ x, y, size }` counts pixels the way an image library does:
+ * it starts at pixel (x, y) and spans `size` pixels, so its edges lie at
+ * x - 0.5 and x + size - 0.5. `{ x: 0, y: 0, size: 96 }` is the whole of a
+ * 96x96 image and maps both pixels and points onto themselves.
  */
 import { ConfigError, DataFormatError } from '../errors.js';
 import type { Rng } from '../random/rng.js';
 import { IMAGE_SIZE, PIXEL_MAX } from './scaling.js';
 
-/** A square region of a source image, in pixels (see the module comment for the convention). */
+/**
+ * A square region of a source image: its top-left pixel (x, y), possibly
+ * fractional or outside the image, and its side in pixels. The whole of a
+ * 96x96 image is `{ x: 0, y: 0, size: 96 }` (module comment: coordinates).
+ */
 export interface CropBox {
   x: number;
   y: number;
@@ -27,6 +34,9 @@ export interface CropBox {
  * the whole face with some forehead and background in the frame.
  */
 export const FACE_CROP_MARGIN = 0.2;
+
+/** Distance from a pixel's centre to its edge: pixel i covers [i - 0.5, i + 0.5]. */
+const PIXEL_EDGE = 0.5;
 
 /**
  * The crop rule. Take the bounding box of the points (NaN points ignored),
@@ -57,7 +67,12 @@ export function faceCropBox(points: ArrayLike<number>, options: { margin?: numbe
   // A single point or a line of points still gets a usable box.
   const extent = Math.max(maxX - minX, maxY - minY, 1);
   const size = extent * (1 + 2 * margin);
-  return { x: (minX + maxX) / 2 - size / 2, y: (minY + maxY) / 2 - size / 2, size };
+  // The box's edge is half a pixel before its first pixel's centre.
+  return {
+    x: (minX + maxX) / 2 - size / 2 + PIXEL_EDGE,
+    y: (minY + maxY) / 2 - size / 2 + PIXEL_EDGE,
+    size,
+  };
 }
 
 /** How far `jitterBox` may move and resize a box. */
@@ -94,8 +109,8 @@ export function pointsToFrame(points: ArrayLike<number>, box: CropBox): Float64A
   const s = IMAGE_SIZE / box.size;
   const out = new Float64Array(points.length);
   for (let i = 0; i < points.length; i += 2) {
-    out[i] = (points[i] - box.x) * s - 0.5;
-    out[i + 1] = (points[i + 1] - box.y) * s - 0.5;
+    out[i] = (points[i] - box.x + PIXEL_EDGE) * s - PIXEL_EDGE;
+    out[i + 1] = (points[i + 1] - box.y + PIXEL_EDGE) * s - PIXEL_EDGE;
   }
   return out;
 }
@@ -111,8 +126,8 @@ export function pointsFromFrame(points: ArrayLike<number>, box: CropBox): Float6
   const k = box.size / IMAGE_SIZE;
   const out = new Float64Array(points.length);
   for (let i = 0; i < points.length; i += 2) {
-    out[i] = (points[i] + 0.5) * k + box.x;
-    out[i + 1] = (points[i + 1] + 0.5) * k + box.y;
+    out[i] = (points[i] + PIXEL_EDGE) * k + box.x - PIXEL_EDGE;
+    out[i + 1] = (points[i + 1] + PIXEL_EDGE) * k + box.y - PIXEL_EDGE;
   }
   return out;
 }
@@ -165,12 +180,14 @@ interface Taps {
 }
 
 /**
- * Resampling weights along one axis for a box edge `start` and a source
- * step `k` per output pixel. Shrinking (k >= 1) averages the source pixels
+ * Resampling weights along one axis for a box whose first pixel is `first`
+ * and a source step `k` per output pixel. Shrinking (k >= 1) averages the source pixels
  * under each output pixel by area; enlarging interpolates linearly. Indices
  * outside 0..length-1 are clamped ('edge') or get -1 ('zero').
  */
-function axisTaps(start: number, k: number, length: number, padding: 'edge' | 'zero'): Taps {
+function axisTaps(first: number, k: number, length: number, padding: 'edge' | 'zero'): Taps {
+  // The box's edge, where output pixel 0 begins: the same place pointsToFrame maps to -0.5.
+  const start = first - PIXEL_EDGE;
   const index: Int32Array[] = [];
   const weight: Float32Array[] = [];
   const place = (i: number) =>
@@ -179,11 +196,11 @@ function axisTaps(start: number, k: number, length: number, padding: 'edge' | 'z
     const is: number[] = [];
     const ws: number[] = [];
     if (k >= 1) {
-      // Output pixel o covers source edges [a, b]; source pixel i covers [i - 0.5, i + 0.5].
+      // Output pixel o covers source [a, b]; source pixel i covers [i - 0.5, i + 0.5].
       const a = start + o * k;
       const b = a + k;
-      for (let i = Math.round(a); i - 0.5 < b; i++) {
-        const overlap = Math.min(b, i + 0.5) - Math.max(a, i - 0.5);
+      for (let i = Math.round(a); i - PIXEL_EDGE < b; i++) {
+        const overlap = Math.min(b, i + PIXEL_EDGE) - Math.max(a, i - PIXEL_EDGE);
         if (overlap > 0) {
           is.push(place(i));
           ws.push(overlap / k);

@@ -4,6 +4,7 @@
  */
 import sharp from 'sharp';
 
+import type { CropBox } from '../data/crop.js';
 import { writeFileAtomic } from '../data/atomic-write.js';
 
 export interface OverlayOptions {
@@ -12,12 +13,13 @@ export interface OverlayOptions {
   /** Dot radius in image pixels (default: 1 % of the larger side, at least 1.5). */
   radius?: number;
   /** An optional square (the face crop box) outlined in the same colour. */
-  box?: { x: number; y: number; size: number };
+  box?: CropBox;
 }
 
 /**
  * Renders the image with a dot on every keypoint and returns PNG bytes.
- * Points are x, y pairs in the image's pixels; NaN points are skipped.
+ * Points are x, y pairs in the image's pixels, pixel (i, j)'s centre at
+ * (i, j) as in `src/data/crop.ts`; NaN points are skipped.
  *
  * @example
  * const png = await keypointOverlayPng('face.jpg', points, { box });
@@ -32,9 +34,10 @@ export async function keypointOverlayPng(
   const color = options.color ?? '#ff2828';
   const radius = options.radius ?? Math.max(1.5, Math.max(width, height) / 100);
   const dots: string[] = [];
+  // SVG puts pixel i's edges at i and i + 1, so a pixel centre i is at i + 0.5 there (a box's first pixel x at x).
   for (let i = 0; i + 1 < points.length; i += 2) {
-    const x = points[i];
-    const y = points[i + 1];
+    const x = points[i] + 0.5;
+    const y = points[i + 1] + 0.5;
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     dots.push(
       `<circle cx="${x.toFixed(2)}" cy="${y.toFixed(2)}" r="${radius.toFixed(2)}" fill="${color}" stroke="white" stroke-width="${(radius / 3).toFixed(2)}"/>`,

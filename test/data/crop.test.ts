@@ -18,9 +18,10 @@ test('faceCropBox: a centred square, margin on each side of the larger extent, N
   const points = [100, 50, 160, 50, 130, 150, NaN, NaN, 100, 90];
   const box = faceCropBox(points);
   // Extent: 60 wide, 100 tall -> side 100 * (1 + 2 * margin), centred on (130, 100).
+  // The box's edges are half a pixel before its first pixel (x, y).
   assert.ok(Math.abs(box.size - 100 * (1 + 2 * FACE_CROP_MARGIN)) < 1e-9);
-  assert.ok(Math.abs(box.x + box.size / 2 - 130) < 1e-9);
-  assert.ok(Math.abs(box.y + box.size / 2 - 100) < 1e-9);
+  assert.ok(Math.abs(box.x - 0.5 + box.size / 2 - 130) < 1e-9);
+  assert.ok(Math.abs(box.y - 0.5 + box.size / 2 - 100) < 1e-9);
   // Every point lands inside the frame, at least the margin away from the edges of the larger extent.
   const frame = pointsToFrame(points, box);
   for (let i = 0; i < frame.length; i++) {
@@ -29,11 +30,11 @@ test('faceCropBox: a centred square, margin on each side of the larger extent, N
   }
   const marginPx = (96 * FACE_CROP_MARGIN) / (1 + 2 * FACE_CROP_MARGIN);
   assert.ok(Math.abs(frame[1] - (marginPx - 0.5)) < 1e-9, 'top point at the margin');
-  // Translating and scaling the points moves and scales the box alike (the rule is equivariant).
+  // Translating and scaling the points moves and scales the box's edges alike (the rule is equivariant).
   const moved = faceCropBox(points.map((v, i) => (i % 2 === 0 ? 3 * v + 7 : 3 * v - 11)));
   assert.ok(Math.abs(moved.size - 3 * box.size) < 1e-9);
-  assert.ok(Math.abs(moved.x - (3 * box.x + 7)) < 1e-9);
-  assert.ok(Math.abs(moved.y - (3 * box.y - 11)) < 1e-9);
+  assert.ok(Math.abs(moved.x - 0.5 - (3 * (box.x - 0.5) + 7)) < 1e-9);
+  assert.ok(Math.abs(moved.y - 0.5 - (3 * (box.y - 0.5) - 11)) < 1e-9);
 });
 
 test('pointsToFrame and pointsFromFrame are inverse; the whole 96 image is the identity box', () => {
@@ -41,7 +42,7 @@ test('pointsToFrame and pointsFromFrame are inverse; the whole 96 image is the i
   const pts = [0, 0, 100.5, 33, 262.3, 210];
   const back = pointsFromFrame(pointsToFrame(pts, box), box);
   pts.forEach((v, i) => assert.ok(Math.abs(back[i] - v) < 1e-9));
-  const same = pointsToFrame([3, 4, 95, 0], { x: -0.5, y: -0.5, size: 96 });
+  const same = pointsToFrame([3, 4, 95, 0], { x: 0, y: 0, size: 96 });
   assert.deepEqual(Array.from(same), [3, 4, 95, 0]);
 });
 
@@ -54,12 +55,12 @@ function gradientImage(width: number, height: number): GrayImage {
 
 test('cropToFrame: identity box copies the image; a bright dot lands where its point maps', () => {
   const image = gradientImage(96, 96);
-  const frame = cropToFrame(image, { x: -0.5, y: -0.5, size: 96 });
+  const frame = cropToFrame(image, { x: 0, y: 0, size: 96 });
   image.data.forEach((v, i) => assert.ok(Math.abs(frame[i] - v / 255) < 1e-6));
   // A 3x3 white dot at (200, 120) in a 300x240 black image, cropped with a box of size 192.
   const big: GrayImage = { width: 300, height: 240, data: new Uint8Array(300 * 240) };
   for (let y = 119; y <= 121; y++) for (let x = 199; x <= 201; x++) big.data[y * 300 + x] = 255;
-  const box = { x: 150.5, y: 40.5, size: 192 };
+  const box = { x: 151, y: 41, size: 192 };
   const crop = cropToFrame(big, box);
   let best = 0;
   crop.forEach((v, i) => (v > crop[best] ? (best = i) : 0));
@@ -69,6 +70,44 @@ test('cropToFrame: identity box copies the image; a bright dot lands where its p
     `peak ${best % 96},${Math.floor(best / 96)} vs ${fx},${fy}`,
   );
   assert.ok(crop.every((v) => v >= 0 && v <= 1));
+});
+
+/** Brightness-weighted centre of a frame, in frame pixels (pixel centres at integers). */
+function brightCentre(frame: Float32Array): [number, number] {
+  let sum = 0;
+  let sx = 0;
+  let sy = 0;
+  frame.forEach((v, i) => {
+    sum += v;
+    sx += v * (i % 96);
+    sy += v * Math.floor(i / 96);
+  });
+  return [sx / sum, sy / sum];
+}
+
+test('pixels and points agree: the identity box moves neither, a 2x zoom moves a dot and its point alike', () => {
+  const image = gradientImage(96, 96);
+  const identity = { x: 0, y: 0, size: 96 };
+  const frame = cropToFrame(image, identity);
+  image.data.forEach((v, i) => assert.equal(Math.round(frame[i] * 255), v, `pixel ${i}`));
+  assert.deepEqual(Array.from(pointsToFrame([0, 0, 37.25, 80, 95, 95], identity)), [0, 0, 37.25, 80, 95, 95]);
+  assert.deepEqual(
+    Array.from(pointsFromFrame([0, 0, 37.25, 80, 95, 95], identity)),
+    [0, 0, 37.25, 80, 95, 95],
+  );
+
+  // One white pixel at (30, 40) on black; the box starts at pixel (24, 24) and spans 48: a 2x zoom.
+  const dot: GrayImage = { width: 96, height: 96, data: new Uint8Array(96 * 96) };
+  dot.data[40 * 96 + 30] = 255;
+  const zoom = { x: 24, y: 24, size: 48 };
+  const [px, py] = pointsToFrame([30, 40], zoom);
+  // Source pixel 30 covers frame [12, 14] (pixel 24 becomes frame pixels 0 and 1), centre 12.5.
+  assert.deepEqual([px, py], [12.5, 32.5]);
+  const [cx, cy] = brightCentre(cropToFrame(dot, zoom, { padding: 'zero' }));
+  assert.ok(Math.abs(cx - px) <= 0.5 && Math.abs(cy - py) <= 0.5, `dot at ${cx},${cy}, point at ${px},${py}`);
+  // Back on the image, the dot's frame centre is the source pixel.
+  const [bx, by] = pointsFromFrame([cx, cy], zoom);
+  assert.ok(Math.abs(bx - 30) <= 0.25 && Math.abs(by - 40) <= 0.25, `back at ${bx},${by}`);
 });
 
 test('cropToFrame pads with the edge or with zeros outside the image', () => {
