@@ -90,6 +90,11 @@ export { parseModelFile, serializeModelFile, type ModelContent } from './train/m
 export { readModelFile, writeModelFile } from './train/model-file-node.js';
 export { matchParams, type ParamsReport } from './train/params-transfer.js';
 export { presetNetOptions, type PresetNetOptions } from './train/preset-options.js';
+export { SPECIALIST_GROUPS, groupColumns, type SpecialistGroup } from './train/specialist-groups.js';
+
+// Evaluation and prediction
+export { keypointMetrics, type KeypointMetrics, type KeypointError } from './eval/keypoint-metrics.js';
+export { loadPredictor, type Predictor } from './predict/predictor.js';
 
 // Data
 export { IMAGE_SIZE, TARGET_CENTER, TARGET_SCALE, scaleTarget, unscaleTarget, rmseInPixels } from './data/scaling.js';

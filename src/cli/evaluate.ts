@@ -3,10 +3,10 @@ import { Command, Option } from 'commander';
 
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, ModelFileError } from '../errors.js';
-import { type KeypointMetrics, keypointMetrics } from './keypoint-metrics.js';
+import { type KeypointMetrics, keypointMetrics } from '../eval/keypoint-metrics.js';
+import { loadPredictor } from '../predict/predictor.js';
 import { type CliContext, type OutStream, println } from './io.js';
 import { loadLabelledData } from './labelled-data.js';
-import { loadPredictor } from './model-loading.js';
 
 function fixed(value: number | null, digits: number): string {
   return value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);

@@ -12,8 +12,8 @@ import { IMAGE_SIZE, unscaleTarget } from '../data/scaling.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
 import { writeKeypointOverlay } from '../plot/keypoint-overlay.js';
+import { loadPredictor } from '../predict/predictor.js';
 import { type CliContext, println } from './io.js';
-import { loadPredictor } from './model-loading.js';
 import { parseBox } from './options.js';
 
 interface PredictOptions {

@@ -7,17 +7,22 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
+import { SPECIALISTS_FILE, type SpecialistsIndex } from '../predict/predictor.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { resolveTrainConfig } from '../runs/train-config.js';
 import { trainRun, trainingRows } from '../runs/train-run.js';
 import { readModelFile } from '../train/model-file-node.js';
+import {
+  SPECIALIST_GROUPS,
+  SPECIALIST_SCHEMA,
+  groupColumns,
+  specialistEpochs,
+} from '../train/specialist-groups.js';
 import { loadDataSource } from './data-source.js';
 import { type CliContext, println } from './io.js';
-import { SPECIALISTS_FILE, type SpecialistsIndex } from './model-loading.js';
 import { parsePositiveInt, parseSeed } from './options.js';
 import { EpochProgress } from './progress.js';
 import { EXIT } from './report-error.js';
-import { SPECIALIST_GROUPS, SPECIALIST_SCHEMA, groupColumns, specialistEpochs } from './specialist-groups.js';
 
 interface SpecialistsOptions {
   general: string;

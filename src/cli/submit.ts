@@ -8,8 +8,8 @@ import { kaggle15 } from '../data/schemas.js';
 import { writeSubmission } from '../data/submission.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, ModelFileError } from '../errors.js';
+import { type Predictor, loadPredictor } from '../predict/predictor.js';
 import { type CliContext, println } from './io.js';
-import { type Predictor, loadPredictor } from './model-loading.js';
 
 interface SubmitOptions {
   lookup: string;

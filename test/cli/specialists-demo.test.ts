@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { SPECIALIST_GROUPS, groupColumns } from '../../src/cli/specialist-groups.js';
+import { SPECIALIST_GROUPS, groupColumns } from '../../src/train/specialist-groups.js';
 import { flipPairsFor } from '../../src/runs/train-run.js';
 import { writeKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { kaggle15 } from '../../src/data/schemas.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { keypointMetrics } from '../../src/cli/keypoint-metrics.js';
+import { keypointMetrics } from '../../src/eval/keypoint-metrics.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 import { scaleTarget } from '../../src/data/scaling.js';
 
