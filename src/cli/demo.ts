@@ -2,7 +2,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import { writeContactSheet } from '../data/contact-sheet.js';
 import { subsetDataset } from '../data/dataset.js';
@@ -14,7 +14,7 @@ import { resolveTrainConfig } from '../runs/train-config.js';
 import { trainRun } from '../runs/train-run.js';
 import { loadDataSource } from './data-source.js';
 import { type CliContext, println } from './io.js';
-import { parsePositiveInt } from './options.js';
+import { engineOption, parsePositiveInt } from './options.js';
 import { EpochProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
@@ -65,9 +65,7 @@ export function demoCommand(ctx: CliContext): Command {
     )
     .option('--faces <n>', 'generated faces', parsePositiveInt, DEMO_DEFAULTS.faces)
     .option('--preset <name>', 'net to train (net1..net7)', DEMO_DEFAULTS.preset)
-    .addOption(
-      new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']).default('auto'),
-    )
+    .addOption(engineOption())
     .option('--force', 'replace the run files in a non-empty --out folder')
     .addHelpText(
       'after',

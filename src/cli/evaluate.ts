@@ -1,5 +1,5 @@
 /** `facepoints evaluate`: a model's keypoint errors on labelled data. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, ModelFileError } from '../errors.js';
@@ -7,6 +7,7 @@ import { type KeypointMetrics, keypointMetrics } from '../eval/keypoint-metrics.
 import { loadPredictor } from '../predict/predictor.js';
 import { type CliContext, type OutStream, println } from './io.js';
 import { loadLabelledData } from './labelled-data.js';
+import { engineOption } from './options.js';
 
 function fixed(value: number | null, digits: number): string {
   return value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
@@ -52,9 +53,7 @@ export function evaluateCommand(ctx: CliContext): Command {
     .option('--landmarks <csv>', 'landmark CSV of an image folder (Udacity layout)')
     .option('--pts <dir>', 'folder of .pts landmark files (default: the image folder)')
     .option('--json', 'print the metrics as JSON')
-    .addOption(
-      new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']).default('auto'),
-    )
+    .addOption(engineOption())
     .addHelpText(
       'after',
       '\nExamples:\n  facepoints evaluate runs/net1/model-best.fpm valid.csv\n  facepoints evaluate model.fpm faces/ --landmarks faces.csv --json',

@@ -3,9 +3,11 @@
  * value or throws commander's InvalidArgumentError, which commander reports
  * as "option '--x <v>' argument 'bad' is invalid. <why>" with exit code 1.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 import type { CropBox } from '../data/crop.js';
+import type { EngineChoice } from '../engine/engine.js';
+import { ENGINE_CHOICES } from '../runs/train-config.js';
 
 /** A value that may change linearly over the epochs, as the tutorial's AdjustVariable does. */
 export interface Schedule {
@@ -85,4 +87,16 @@ export function oneOf<T extends string>(choices: readonly T[]): (text: string) =
     }
     return text as T;
   };
+}
+
+/**
+ * `--engine auto|native|tfjs`, the same on every command. `train` passes no
+ * default, so a resumed run keeps the engine its config names.
+ *
+ * @example
+ * command.addOption(engineOption());
+ */
+export function engineOption(defaultChoice: EngineChoice | undefined = 'auto'): Option {
+  const option = new Option('--engine <name>', 'compute engine').choices(ENGINE_CHOICES);
+  return defaultChoice === undefined ? option : option.default(defaultChoice);
 }

@@ -2,9 +2,9 @@
 import { access, mkdir, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
-import { writeFileAtomic } from '../data/atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { writeContactSheet } from '../data/contact-sheet.js';
 import { type CropBox, cropToFrame, decodeImage, pointsFromFrame } from '../data/crop.js';
 import { readKaggleTestCsv } from '../data/kaggle-csv.js';
@@ -14,7 +14,7 @@ import { ConfigError } from '../errors.js';
 import { writeKeypointOverlay } from '../plot/keypoint-overlay.js';
 import { loadPredictor } from '../predict/predictor.js';
 import { type CliContext, println } from './io.js';
-import { parseBox } from './options.js';
+import { engineOption, parseBox } from './options.js';
 
 interface PredictOptions {
   box?: CropBox;
@@ -68,9 +68,7 @@ export function predictCommand(ctx: CliContext): Command {
     .option('-o, --out <file>', 'CSV to write', 'predictions.csv')
     .option('--draw <dir>', 'also write images with the keypoints drawn into DIR')
     .option('--force', 'replace existing output files')
-    .addOption(
-      new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']).default('auto'),
-    )
+    .addOption(engineOption())
     .addHelpText(
       'after',
       '\nExamples:\n  facepoints predict runs/net1/model-best.fpm photo.jpg --box 120,80,200 --draw drawn/\n  facepoints predict model.fpm test.csv --out test-predictions.csv',

@@ -2,9 +2,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
-import { writeFileAtomic } from '../data/atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
 import { SPECIALISTS_FILE, type SpecialistsIndex } from '../predict/predictor.js';
@@ -20,7 +20,7 @@ import {
 } from '../train/specialist-groups.js';
 import { loadDataSource } from './data-source.js';
 import { type CliContext, println } from './io.js';
-import { parsePositiveInt, parseSeed } from './options.js';
+import { engineOption, parsePositiveInt, parseSeed } from './options.js';
 import { EpochProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
@@ -61,9 +61,7 @@ export function specialistsCommand(ctx: CliContext): Command {
       "keep rows missing some of a group's keypoints (default: each group keeps its complete rows)",
     )
     .option('--seed <n>', "seed (default: the general model's)", parseSeed)
-    .addOption(
-      new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']).default('auto'),
-    )
+    .addOption(engineOption())
     .option('--force', 'replace the run files in a non-empty --out')
     .addHelpText(
       'after',

@@ -1,7 +1,7 @@
 /** `facepoints submit`: a Kaggle submission from one model or from specialists. */
 import { access } from 'node:fs/promises';
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import { readKaggleTestCsv } from '../data/kaggle-csv.js';
 import { kaggle15 } from '../data/schemas.js';
@@ -10,6 +10,7 @@ import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, ModelFileError } from '../errors.js';
 import { type Predictor, loadPredictor } from '../predict/predictor.js';
 import { type CliContext, println } from './io.js';
+import { engineOption } from './options.js';
 
 interface SubmitOptions {
   lookup: string;
@@ -88,9 +89,7 @@ export function submitCommand(ctx: CliContext): Command {
     .requiredOption('--lookup <csv>', "Kaggle's IdLookupTable.csv")
     .option('-o, --out <file>', 'submission CSV to write', 'submission.csv')
     .option('--force', 'replace an existing output file')
-    .addOption(
-      new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']).default('auto'),
-    )
+    .addOption(engineOption())
     .addHelpText(
       'after',
       '\nExample:\n  facepoints submit runs/specialists test.csv --lookup IdLookupTable.csv --out submission.csv',

@@ -20,7 +20,14 @@ import {
 import { type TrainRunResult, trainRun, trainingRows } from '../runs/train-run.js';
 import { isSynthetic, loadDataSource } from './data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
-import { type Schedule, parseFraction, parsePositiveInt, parseSchedule, parseSeed } from './options.js';
+import {
+  engineOption,
+  type Schedule,
+  parseFraction,
+  parsePositiveInt,
+  parseSchedule,
+  parseSeed,
+} from './options.js';
 import { EpochProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
@@ -237,7 +244,7 @@ export function trainCommand(ctx: CliContext): Command {
       ]),
     )
     .option('--epochs <n>', "train up to this epoch (default: the preset's)", parsePositiveInt)
-    .addOption(new Option('--engine <name>', 'compute engine').choices(['auto', 'native', 'tfjs']))
+    .addOption(engineOption(undefined))
     .option('--seed <n>', 'seed of init, split, shuffling, flips and dropout (default 42)', parseSeed)
     .option('--out <dir>', 'run folder (default runs/NET); must be empty unless --force')
     .option('--resume <dir>', 'go on training the run in DIR from its last model')

@@ -3,7 +3,7 @@
  * import or a model by eye. Labels are green, predictions red.
  */
 import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { PIXELS_PER_IMAGE } from './dataset.js';
 import { IMAGE_SIZE, PIXEL_MAX, unscaleTarget } from './scaling.js';
 

@@ -16,7 +16,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { DataFormatError } from '../errors.js';
-import { ChunkedWriter, writeAtomically } from './atomic-write.js';
+import { ChunkedWriter, writeAtomically } from '../io/atomic-write.js';
 import { checkDataset, PIXELS_PER_IMAGE, type KeypointDataset } from './dataset.js';
 import { PIXEL_MAX, scaleTarget, unscaleTarget } from './scaling.js';
 import { SCHEMA_NAMES, getSchema, type KeypointSchema } from './schemas.js';
@@ -106,6 +106,40 @@ function splitFields(line: Uint8Array): number[] {
 function fieldText(line: Uint8Array, start: number, end: number): string {
   const text = Buffer.from(line.buffer, line.byteOffset + start, end - start).toString('utf8');
   return text.includes('""') ? text.replaceAll('""', '"') : text;
+}
+
+/** A non-blank line of a CSV file, its fields' offsets (`splitFields`) and where it is. */
+interface CsvRecord {
+  line: Uint8Array;
+  bounds: number[];
+  place: Place;
+}
+
+/**
+ * Yields the non-blank lines of a CSV with their fields. Blank lines may only
+ * end the file: one with data after it is an error naming the blank line.
+ * A yielded line is valid only until the next iteration.
+ */
+async function* csvRecords(path: string): AsyncGenerator<CsvRecord> {
+  const file = basename(path);
+  let lineNo = 0;
+  let blankLine = 0;
+  for await (const line of readLines(path)) {
+    lineNo++;
+    if (line.length === 0) {
+      blankLine ||= lineNo;
+      continue;
+    }
+    if (blankLine) throw new DataFormatError('empty line inside the data', { file, line: blankLine });
+    yield { line, bounds: splitFields(line), place: { file, line: lineNo } };
+  }
+}
+
+/** The trimmed field texts of a header line. */
+function headerNames({ line, bounds }: CsvRecord): string[] {
+  const names: string[] = [];
+  for (let f = 0; f < bounds.length; f += 2) names.push(fieldText(line, bounds[f], bounds[f + 1]).trim());
+  return names;
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -298,22 +332,11 @@ export async function readKaggleCsv(
   const targets: number[] = [];
   const ids: string[] = [];
   const groups: string[] = [];
-  let lineNo = 0;
-  let blankLine = 0;
   let dataRow = 0;
-  for await (const line of readLines(path)) {
-    lineNo++;
-    if (line.length === 0) {
-      blankLine ||= lineNo;
-      continue;
-    }
-    const place = { file, line: lineNo };
-    if (blankLine) throw new DataFormatError('empty line inside the data', { file, line: blankLine });
-    const bounds = splitFields(line);
+  for await (const record of csvRecords(path)) {
+    const { line, bounds, place } = record;
     if (!layout) {
-      const names: string[] = [];
-      for (let f = 0; f < bounds.length; f += 2) names.push(fieldText(line, bounds[f], bounds[f + 1]).trim());
-      layout = parseTrainingHeader(names, file);
+      layout = parseTrainingHeader(headerNames(record), file);
       if (layout.hasImage) pixels = new PixelRows((await countLines(path)) - 1);
       continue;
     }
@@ -376,21 +399,11 @@ export async function readKaggleTestCsv(path: string): Promise<KaggleTestImages>
   const file = basename(path);
   const pixels = new PixelRows(Math.max(0, (await countLines(path)) - 1));
   const imageIds: number[] = [];
-  let lineNo = 0;
   let header = false;
-  let blankLine = 0;
-  for await (const line of readLines(path)) {
-    lineNo++;
-    if (line.length === 0) {
-      blankLine ||= lineNo;
-      continue;
-    }
-    const place = { file, line: lineNo };
-    if (blankLine) throw new DataFormatError('empty line inside the data', { file, line: blankLine });
-    const bounds = splitFields(line);
+  for await (const record of csvRecords(path)) {
+    const { line, bounds, place } = record;
     if (!header) {
-      const names: string[] = [];
-      for (let f = 0; f < bounds.length; f += 2) names.push(fieldText(line, bounds[f], bounds[f + 1]).trim());
+      const names = headerNames(record);
       if (names.length !== 2 || names[0] !== 'ImageId' || names[1] !== 'Image') {
         throw new DataFormatError(
           `header is "${names.join(',').slice(0, 80)}", expected "ImageId,Image"`,

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError, DataFormatError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { IMAGE_SIZE, unscaleTarget } from './scaling.js';
 import { kaggle15 } from './schemas.js';
 

@@ -1,7 +1,8 @@
 /**
- * Atomic file output: everything the data layer writes goes to a temporary
- * file in the target's folder and is renamed into place only when complete,
- * so a crash or a full disk never leaves a half-written CSV or PNG behind.
+ * Atomic file output: every file facepoints writes (CSVs, PNGs, model files,
+ * run records) goes to a temporary file in the target's folder and is renamed
+ * into place only when complete and synced, so a crash, Ctrl-C or a full disk
+ * never leaves a half-written file where a good one was.
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';

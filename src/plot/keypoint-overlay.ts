@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 
 import type { CropBox } from '../data/crop.js';
-import { writeFileAtomic } from '../data/atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 export interface OverlayOptions {
   /** CSS colour of the dots (default red). */

@@ -12,7 +12,7 @@ import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 
 import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from '../data/atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 /** The per-epoch values a curve needs (a subset of the training history records). */
 export interface LossPoint {

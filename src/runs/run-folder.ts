@@ -19,7 +19,7 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { ConfigError, DataFormatError } from '../errors.js';
-import { writeFileAtomic } from '../data/atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { type EpochRecord, historyFromJson, historyToJson } from '../train/history.js';
 import type { DataFingerprint } from './fingerprint.js';
 import { historyToCsv } from './history-csv.js';

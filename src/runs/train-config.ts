@@ -62,7 +62,8 @@ const KEYS: readonly (keyof TrainConfig)[] = [
   'initFrom',
 ];
 
-const ENGINES: readonly EngineChoice[] = ['auto', 'native', 'tfjs'];
+/** What `engine` may be, in a config file and on the command line. */
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'native', 'tfjs'];
 
 function fail(where: string, key: string, expected: string, value: unknown): never {
   throw new ConfigError(`${where}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`);
@@ -102,11 +103,13 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
   const int = (key: keyof TrainConfig, min: number) => {
     const v = input[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(where, key, `a whole number >= ${min}`, v);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      fail(where, key, `a whole number >= ${min}`, v);
     return v;
   };
   if (input.preset !== undefined) {
-    if (typeof input.preset !== 'string') fail(where, 'preset', `one of ${PRESET_NAMES.join(', ')}`, input.preset);
+    if (typeof input.preset !== 'string')
+      fail(where, 'preset', `one of ${PRESET_NAMES.join(', ')}`, input.preset);
     out.preset = input.preset;
   }
   if (input.layers !== undefined) {
@@ -123,7 +126,12 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
   }
   if (input.data !== undefined) {
     const d = input.data as TrainConfig['data'];
-    if (typeof d !== 'object' || d === null || typeof d.source !== 'string' || typeof d.masked !== 'boolean') {
+    if (
+      typeof d !== 'object' ||
+      d === null ||
+      typeof d.source !== 'string' ||
+      typeof d.masked !== 'boolean'
+    ) {
       fail(where, 'data', '{ "source": string, "masked": boolean }', input.data);
     }
     out.data = { source: d.source, masked: d.masked };
@@ -133,7 +141,8 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
   out.seed = int('seed', 0);
   if (input.patience !== undefined && input.patience !== null) out.patience = int('patience', 1);
   else if (input.patience === null) out.patience = null;
-  if (input.learningRate !== undefined) out.learningRate = checkSchedule(where, 'learningRate', input.learningRate);
+  if (input.learningRate !== undefined)
+    out.learningRate = checkSchedule(where, 'learningRate', input.learningRate);
   if (input.momentum !== undefined) out.momentum = checkSchedule(where, 'momentum', input.momentum);
   if (input.flip !== undefined) {
     if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
@@ -145,14 +154,16 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
     out.validSize = v;
   }
   if (input.engine !== undefined) {
-    if (!(ENGINES as readonly unknown[]).includes(input.engine)) fail(where, 'engine', ENGINES.join(' or '), input.engine);
+    if (!(ENGINE_CHOICES as readonly unknown[]).includes(input.engine))
+      fail(where, 'engine', ENGINE_CHOICES.join(' or '), input.engine);
     out.engine = input.engine as EngineChoice;
   }
   if (input.initFrom !== undefined) {
     if (typeof input.initFrom !== 'string') fail(where, 'initFrom', 'a model file path', input.initFrom);
     out.initFrom = input.initFrom;
   }
-  for (const key of Object.keys(out) as (keyof TrainConfigInput)[]) if (out[key] === undefined) delete out[key];
+  for (const key of Object.keys(out) as (keyof TrainConfigInput)[])
+    if (out[key] === undefined) delete out[key];
   return out;
 }
 

@@ -5,13 +5,14 @@
  * folder with `resume: true` and continues the same epochs, schedules and
  * random streams.
  */
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 import type { KeypointDataset } from '../data/dataset.js';
 import { IMAGE_SIZE } from '../data/scaling.js';
 import { getSchema } from '../data/schemas.js';
 import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { writeLossCurves } from '../plot/loss-curves.js';
 import { BatchIterator } from '../train/batch-iterator.js';
 import { AdjustVariable } from '../train/callbacks/adjust-variable.js';
@@ -87,9 +88,14 @@ function columnIndex(dataset: KeypointDataset, columns: readonly string[]): numb
  *
  * @throws ConfigError for data without images, an unknown column, or no row left.
  */
-export function trainingRows(dataset: KeypointDataset, columns: readonly string[], masked: boolean): number[] {
+export function trainingRows(
+  dataset: KeypointDataset,
+  columns: readonly string[],
+  masked: boolean,
+): number[] {
   const index = columnIndex(dataset, columns);
-  if (dataset.images.length === 0) throw new ConfigError('the data has labels but no images (no Image column)');
+  if (dataset.images.length === 0)
+    throw new ConfigError('the data has labels but no images (no Image column)');
   const width = dataset.schema.columns.length;
   const rows: number[] = [];
   for (let r = 0; r < dataset.count; r++) {
@@ -119,7 +125,8 @@ export function selectTrainingData(
   const targets = new Float32Array(rows.length * columns.length);
   rows.forEach((r, k) => {
     images.set(dataset.images.subarray(r * pixels, (r + 1) * pixels), k * pixels);
-    for (let c = 0; c < index.length; c++) targets[k * columns.length + c] = dataset.targets[r * width + index[c]];
+    for (let c = 0; c < index.length; c++)
+      targets[k * columns.length + c] = dataset.targets[r * width + index[c]];
   });
   return {
     images,
@@ -245,24 +252,13 @@ class RunRecorder implements Callback {
       });
       this.bestWeights = undefined;
     } else if (!(await this.folder.exists('bestModel'))) {
-      await copyAtomically(this.folder.file('lastModel'), this.folder.file('bestModel'));
+      await writeFileAtomic(this.folder.file('bestModel'), await readFile(this.folder.file('lastModel')));
     }
     await writeLossCurves(
       [{ label: basename(this.folder.dir), history }],
       { pngPath: this.folder.file('lossPng'), svgPath: this.folder.file('lossSvg') },
       { title: `${basename(this.folder.dir)}: loss per epoch` },
     );
-  }
-}
-
-async function copyAtomically(from: string, to: string): Promise<void> {
-  const temp = `${to}.${process.pid}.tmp`;
-  try {
-    await copyFile(from, temp);
-    await rename(temp, to);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
   }
 }
 
@@ -295,7 +291,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let record: RunRecord;
   if (options.resume) {
     if (!(await folder.exists('lastModel'))) {
-      throw new ConfigError(`${folder.dir} has no ${RUN_FILES.lastModel} to resume from (did its first epoch finish?)`);
+      throw new ConfigError(
+        `${folder.dir} has no ${RUN_FILES.lastModel} to resume from (did its first epoch finish?)`,
+      );
     }
     record = await folder.readRecord();
     if (record.data.sha256 !== fingerprint.sha256 || record.data.count !== fingerprint.count) {
@@ -330,8 +328,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   if (learningRate.start !== learningRate.stop) {
     callbacks.push(new AdjustVariable('updateLearningRate', learningRate.start, learningRate.stop));
   }
-  if (momentum.start !== momentum.stop) callbacks.push(new AdjustVariable('updateMomentum', momentum.start, momentum.stop));
-  if (config.patience !== null) callbacks.push(new EarlyStopping({ patience: config.patience, verbose: false }));
+  if (momentum.start !== momentum.stop)
+    callbacks.push(new AdjustVariable('updateMomentum', momentum.start, momentum.stop));
+  if (config.patience !== null)
+    callbacks.push(new EarlyStopping({ patience: config.patience, verbose: false }));
   callbacks.push(recorder);
   const batchIteratorTrain = config.flip
     ? new FlipBatchIterator({

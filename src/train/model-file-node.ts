@@ -1,12 +1,12 @@
 /**
- * Node file access for model files. Writing goes to a temporary file in the
- * same folder which is then renamed over the target, so a crash or Ctrl-C
- * mid-write never leaves a half-written model where a good one was.
+ * Node file access for model files. Writing is atomic (src/io/atomic-write.ts),
+ * so a crash or Ctrl-C mid-write never leaves a half-written model where a
+ * good one was.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+
 import { ModelFileError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { parseModelFile, serializeModelFile, type ModelContent } from './model-file.js';
 
 /**
@@ -16,21 +16,7 @@ import { parseModelFile, serializeModelFile, type ModelContent } from './model-f
  * await writeModelFile('runs/net4.fpm', content);
  */
 export async function writeModelFile(path: string, content: ModelContent): Promise<void> {
-  const bytes = serializeModelFile(content);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  await writeFileAtomic(path, serializeModelFile(content));
 }
 
 /**
