@@ -26,6 +26,32 @@ export async function runCli(...args: string[]): Promise<CliResult> {
   return { code, stdout, stderr };
 }
 
+/**
+ * Trains a small net1 through the CLI (`train net1 --data synthetic:FACES`,
+ * tfjs, batch 32) into `out` and returns the path of its best model.
+ */
+export async function trainSmallModel(
+  out: string,
+  options: { faces: number; epochs: number },
+): Promise<string> {
+  const trained = await runCli(
+    'train',
+    'net1',
+    '--data',
+    `synthetic:${options.faces}`,
+    '--engine',
+    'tfjs',
+    '--epochs',
+    String(options.epochs),
+    '--batch-size',
+    '32',
+    '--out',
+    out,
+  );
+  if (trained.code !== 0) throw new Error(`training the test model failed: ${trained.stderr}`);
+  return join(out, 'model-best.fpm');
+}
+
 /** A fresh temp folder, removed by the returned cleanup. */
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), `facepoints-${prefix}-`));

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
 
 import { readKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
+import { SHARED_DATA } from '../shared-data.js';
 import { framePixels, parseCsv, runCli, tempDir, writeFramePng } from './helpers.js';
 
 let root: string;
@@ -116,16 +117,7 @@ test('submit writes the rows of the lookup table in its order, clipped to 0..96'
   assert.match(missing.stderr, /nope\.csv does not exist/);
 });
 
-const SHARED = resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'kaggle',
-  'IdLookupTable.csv',
-);
+const SHARED = join(SHARED_DATA, 'kaggle', 'IdLookupTable.csv');
 
 test('submit with the real IdLookupTable.csv gives 27124 rows', async (t) => {
   if (!existsSync(SHARED)) {

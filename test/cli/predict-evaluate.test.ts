@@ -10,7 +10,7 @@ import { kaggle15 } from '../../src/data/schemas.js';
 import { rmseInPixels } from '../../src/data/scaling.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
-import { framePixels, parseCsv, runCli, tempDir, writeFramePng } from './helpers.js';
+import { framePixels, parseCsv, runCli, tempDir, trainSmallModel, writeFramePng } from './helpers.js';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -19,23 +19,7 @@ const faces = generateFaces({ count: 6, seed: 11, schema: 'kaggle15' });
 
 before(async () => {
   ({ dir: root, cleanup } = await tempDir('predict'));
-  const out = join(root, 'run');
-  const trained = await runCli(
-    'train',
-    'net1',
-    '--data',
-    'synthetic:150',
-    '--engine',
-    'tfjs',
-    '--epochs',
-    '3',
-    '--batch-size',
-    '32',
-    '--out',
-    out,
-  );
-  assert.equal(trained.code, 0, trained.stderr);
-  model = join(out, 'model-best.fpm');
+  model = await trainSmallModel(join(root, 'run'), { faces: 150, epochs: 3 });
 });
 after(() => cleanup());
 

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
 
 import { faceCropBox } from '../../src/data/crop.js';
 import { readLandmarkCsv } from '../../src/data/import/landmark-files.js';
-import { parseCsv, runCli, tempDir } from './helpers.js';
+import { SHARED_DATA } from '../shared-data.js';
+import { parseCsv, runCli, tempDir, trainSmallModel } from './helpers.js';
 
-const UDACITY = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'udacity');
+const UDACITY = join(SHARED_DATA, 'udacity');
 const present = existsSync(join(UDACITY, 'test_frames_keypoints.csv'));
 
 let root: string;
@@ -19,23 +20,7 @@ let model: string;
 
 before(async () => {
   ({ dir: root, cleanup } = await tempDir('real'));
-  const out = join(root, 'run');
-  const trained = await runCli(
-    'train',
-    'net1',
-    '--data',
-    'synthetic:100',
-    '--engine',
-    'tfjs',
-    '--epochs',
-    '2',
-    '--batch-size',
-    '32',
-    '--out',
-    out,
-  );
-  assert.equal(trained.code, 0, trained.stderr);
-  model = join(out, 'model-best.fpm');
+  model = await trainSmallModel(join(root, 'run'), { faces: 100, epochs: 2 });
 });
 after(() => cleanup());
 

@@ -5,13 +5,13 @@ import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { SPECIALIST_GROUPS, groupColumns } from '../../src/train/specialist-groups.js';
-import { flipPairsFor } from '../../src/runs/train-run.js';
 import { writeKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
+import { flipPairsFor } from '../../src/runs/train-run.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
-import { parseCsv, runCli, tempDir, writeFramePng } from './helpers.js';
+import { SPECIALIST_GROUPS, groupColumns } from '../../src/train/specialist-groups.js';
+import { parseCsv, runCli, tempDir, trainSmallModel, writeFramePng } from './helpers.js';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -19,22 +19,7 @@ let general: string;
 
 before(async () => {
   ({ dir: root, cleanup } = await tempDir('specialists'));
-  const trained = await runCli(
-    'train',
-    'net1',
-    '--data',
-    'synthetic:100',
-    '--engine',
-    'tfjs',
-    '--epochs',
-    '2',
-    '--batch-size',
-    '32',
-    '--out',
-    join(root, 'general'),
-  );
-  assert.equal(trained.code, 0, trained.stderr);
-  general = join(root, 'general', 'model-best.fpm');
+  general = await trainSmallModel(join(root, 'general'), { faces: 100, epochs: 2 });
 });
 after(() => cleanup());
 

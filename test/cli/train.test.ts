@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { writeKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
+import { SHARED_DATA } from '../shared-data.js';
 import { parseCsv, runCli, tempDir } from './helpers.js';
 
 let root: string;
@@ -264,16 +265,7 @@ test('--resume refuses settings that would make it another run, and folders that
   assert.match(notRun.stderr, /not a facepoints run folder/);
 });
 
-const LABELS_ONLY = resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'kaggle',
-  'training_labels_only.csv',
-);
+const LABELS_ONLY = join(SHARED_DATA, 'kaggle', 'training_labels_only.csv');
 
 test("Kaggle's labels-only file is refused before anything is written", async (t) => {
   if (!existsSync(LABELS_ONLY)) {

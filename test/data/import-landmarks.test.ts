@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { cropToFrame, faceCropBox, pointsToFrame } from '../../src/data/crop.js';
@@ -13,8 +13,8 @@ import { readKaggleCsv, writeKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { unscaleTarget } from '../../src/data/scaling.js';
 import { DataFormatError } from '../../src/errors.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
+import { SHARED_DATA } from '../shared-data.js';
 
-const sharedData = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data');
 const dir = await mkdtemp(join(tmpdir(), 'facepoints-import-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -157,7 +157,7 @@ test('a bad landmark CSV names its line', async () => {
 });
 
 test('the shared Udacity data: 3075 + 685 faces, eyes inside the frame on the expected sides, identities apart', async (t) => {
-  const udacity = join(sharedData, 'udacity');
+  const udacity = join(SHARED_DATA, 'udacity');
   if (!existsSync(udacity)) return t.skip(`no shared data at ${udacity}`);
   const started = Date.now();
   const train = await importLandmarks({

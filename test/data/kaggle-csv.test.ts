@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { countComplete, presentCounts, type KeypointDataset } from '../../src/data/dataset.js';
 import { readKaggleCsv, readKaggleTestCsv, writeKaggleCsv } from '../../src/data/kaggle-csv.js';
@@ -10,8 +10,8 @@ import { scaleTarget } from '../../src/data/scaling.js';
 import { ibug68, kaggle15 } from '../../src/data/schemas.js';
 import { DataFormatError } from '../../src/errors.js';
 import { Rng } from '../../src/random/rng.js';
+import { SHARED_DATA } from '../shared-data.js';
 
-const sharedData = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data');
 const dir = await mkdtemp(join(tmpdir(), 'facepoints-kaggle-csv-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -168,7 +168,7 @@ test('reads test.csv and names bad image ids', async () => {
 });
 
 test('the real labels-only training file: 7049 rows, 2140 complete, README counts', async (t) => {
-  const path = join(sharedData, 'kaggle', 'training_labels_only.csv');
+  const path = join(SHARED_DATA, 'kaggle', 'training_labels_only.csv');
   if (!existsSync(path)) return t.skip(`no shared data at ${path}`);
   const data = await readKaggleCsv(path);
   assert.equal(data.count, 7049);

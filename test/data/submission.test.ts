@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { scaleTarget } from '../../src/data/scaling.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 import { readLookupTable, writeSubmission } from '../../src/data/submission.js';
 import { DataFormatError } from '../../src/errors.js';
+import { SHARED_DATA } from '../shared-data.js';
 
-const sharedData = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data');
 const dir = await mkdtemp(join(tmpdir(), 'facepoints-submission-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -71,7 +71,7 @@ test('refuses unknown features and images, naming the line', async () => {
 });
 
 test('a submission from the real lookup table has 27124 rows in lookup order', async (t) => {
-  const table = join(sharedData, 'kaggle', 'IdLookupTable.csv');
+  const table = join(SHARED_DATA, 'kaggle', 'IdLookupTable.csv');
   if (!existsSync(table)) return t.skip(`no shared data at ${table}`);
   const lookup = await readLookupTable(table);
   const imageIds = [...new Set(lookup.map((r) => r.imageId))].sort((a, b) => a - b);
@@ -94,7 +94,7 @@ test('a submission from the real lookup table has 27124 rows in lookup order', a
     const expected = ((r.imageId * 7 + columnOf.get(r.featureName)!) % 90) + 0.25;
     assert.ok(Math.abs(Number(location) - expected) < 1e-4, `row ${r.rowId}`);
   });
-  const sample = (await readFile(join(sharedData, 'kaggle', 'SampleSubmission.csv'), 'utf8'))
+  const sample = (await readFile(join(SHARED_DATA, 'kaggle', 'SampleSubmission.csv'), 'utf8'))
     .trimEnd()
     .split(/\r?\n/);
   assert.deepEqual(
