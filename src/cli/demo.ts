@@ -11,11 +11,10 @@ import type { EngineChoice } from '../engine/engine.js';
 import { selectEngine } from '../engine/select.js';
 import { RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { resolveTrainConfig } from '../runs/train-config.js';
-import { trainRun } from '../runs/train-run.js';
 import { loadDataSource } from './data-source.js';
 import { type CliContext, println } from './io.js';
 import { engineOption, parsePositiveInt } from './options.js';
-import { EpochProgress } from './progress.js';
+import { trainRunWithProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
 /** The contact sheet of validation predictions the demo writes into its run folder. */
@@ -89,22 +88,10 @@ export function demoCommand(ctx: CliContext): Command {
         ctx.stdout,
         `facepoints demo: ${config.preset} on ${o.faces} generated faces, ${epochs} epochs`,
       );
-      const progress = new EpochProgress({ stream: ctx.stdout });
-      let result;
-      try {
-        result = await trainRun({
-          folder,
-          config,
-          dataset,
-          log: ctx.stdout,
-          callbacks: [progress],
-          onSplit: ({ train }) => progress.setTrainRows(train),
-          command: ctx.argv,
-        });
-      } finally {
-        progress.stop();
-      }
-      const { net, record } = result;
+      const { net, record } = await trainRunWithProgress(
+        { folder, config, dataset, log: ctx.stdout, command: ctx.argv },
+        ctx.stdout,
+      );
       try {
         const valid = subsetDataset(dataset, net.splitRows(dataset.count, dataset.groups).valid);
         const predictions = await net.predict(valid.images);

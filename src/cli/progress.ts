@@ -8,6 +8,7 @@
  */
 import cliProgress from 'cli-progress';
 
+import { type TrainRunOptions, type TrainRunResult, trainRun } from '../runs/train-run.js';
 import type { BatchInfo, Callback } from '../train/callbacks/types.js';
 import type { NeuralNet } from '../train/neural-net.js';
 import type { OutStream } from './io.js';
@@ -101,5 +102,32 @@ export class EpochProgress implements Callback {
       this.bar.stop();
       this.bar = undefined;
     }
+  }
+}
+
+/**
+ * `trainRun` with an `EpochProgress` on `stream`, after the run's own
+ * callbacks and told the training rows once the split is known; the bar is
+ * stopped however the run ends.
+ *
+ * @example
+ * const result = await trainRunWithProgress({ folder, config, dataset, log: ctx.stdout }, ctx.stdout);
+ */
+export async function trainRunWithProgress(
+  options: TrainRunOptions,
+  stream: OutStream,
+): Promise<TrainRunResult> {
+  const progress = new EpochProgress({ stream });
+  try {
+    return await trainRun({
+      ...options,
+      callbacks: [...(options.callbacks ?? []), progress],
+      onSplit: (rows) => {
+        progress.setTrainRows(rows.train);
+        options.onSplit?.(rows);
+      },
+    });
+  } finally {
+    progress.stop();
   }
 }

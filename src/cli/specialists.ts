@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { SPECIALISTS_FILE, type SpecialistsIndex } from '../predict/predictor.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { resolveTrainConfig } from '../runs/train-config.js';
-import { trainRun, trainingRows } from '../runs/train-run.js';
+import { trainingRows } from '../runs/train-run.js';
 import { readModelFile } from '../train/model-file-node.js';
 import {
   SPECIALIST_GROUPS,
@@ -21,7 +21,7 @@ import {
 import { loadDataSource } from './data-source.js';
 import { type CliContext, println } from './io.js';
 import { engineOption, parsePositiveInt, parseSeed } from './options.js';
-import { EpochProgress } from './progress.js';
+import { trainRunWithProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
 interface SpecialistsOptions {
@@ -120,35 +120,25 @@ export function specialistsCommand(ctx: CliContext): Command {
         );
         const dir = join(outer.dir, group.name);
         const folder = await RunFolder.create(dir, { force: o.force });
-        const progress = new EpochProgress({ stream: ctx.stdout });
-        try {
-          const result = await trainRun({
-            folder,
-            config,
-            dataset,
-            log: ctx.stdout,
-            callbacks: [progress],
-            onSplit: ({ train }) => progress.setTrainRows(train),
-            command: ctx.argv,
-          });
-          result.net.dispose();
-          index.specialists.push({
-            name: group.name,
-            model: relative(outer.dir, folder.file('bestModel')),
-            columns,
-          });
-          await mkdir(outer.dir, { recursive: true });
-          await writeFileAtomic(join(outer.dir, SPECIALISTS_FILE), `${JSON.stringify(index, null, 2)}\n`);
-          if (result.net.stopReason === 'interrupted') {
-            println(
-              ctx.stderr,
-              `stopped in specialist ${group.name}; the finished ones are listed in ${SPECIALISTS_FILE}`,
-            );
-            ctx.exitCode = EXIT.interrupted;
-            return;
-          }
-        } finally {
-          progress.stop();
+        const result = await trainRunWithProgress(
+          { folder, config, dataset, log: ctx.stdout, command: ctx.argv },
+          ctx.stdout,
+        );
+        result.net.dispose();
+        index.specialists.push({
+          name: group.name,
+          model: relative(outer.dir, folder.file('bestModel')),
+          columns,
+        });
+        await mkdir(outer.dir, { recursive: true });
+        await writeFileAtomic(join(outer.dir, SPECIALISTS_FILE), `${JSON.stringify(index, null, 2)}\n`);
+        if (result.net.stopReason === 'interrupted') {
+          println(
+            ctx.stderr,
+            `stopped in specialist ${group.name}; the finished ones are listed in ${SPECIALISTS_FILE}`,
+          );
+          ctx.exitCode = EXIT.interrupted;
+          return;
         }
       }
       println(

@@ -17,7 +17,7 @@ import {
   checkConfigInput,
   resolveTrainConfig,
 } from '../runs/train-config.js';
-import { type TrainRunResult, trainRun, trainingRows } from '../runs/train-run.js';
+import { type TrainRunResult, trainingRows } from '../runs/train-run.js';
 import { isSynthetic, loadDataSource } from './data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
 import {
@@ -28,7 +28,7 @@ import {
   parseSchedule,
   parseSeed,
 } from './options.js';
-import { EpochProgress } from './progress.js';
+import { trainRunWithProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
 export interface TrainOptions {
@@ -205,25 +205,22 @@ export async function runTrain(
   } else {
     println(io.stdout, `resuming ${folder.dir} up to epoch ${config.maxEpochs}`);
   }
-  const progress = new EpochProgress({ stream: io.stdout });
-  try {
-    const result = await trainRun({
+  const result = await trainRunWithProgress(
+    {
       folder,
       config,
       dataset,
       resume: o.resume !== undefined,
       log: io.stdout,
-      callbacks: [{ onTrainingStarted: (net) => println(io.stdout, `engine: ${net.engineName}`) }, progress],
-      onSplit: ({ train }) => progress.setTrainRows(train),
+      callbacks: [{ onTrainingStarted: (net) => println(io.stdout, `engine: ${net.engineName}`) }],
       command: argv,
       saveEvery: o.saveEvery,
-    });
-    const code = reportRun(io, folder, result);
-    result.net.dispose();
-    return code;
-  } finally {
-    progress.stop();
-  }
+    },
+    io.stdout,
+  );
+  const code = reportRun(io, folder, result);
+  result.net.dispose();
+  return code;
 }
 
 export function trainCommand(ctx: CliContext): Command {
