@@ -56,7 +56,8 @@ export interface DropoutLayerSpec {
   name?: string;
 }
 
-export type LayerSpec = InputLayerSpec | Conv2dLayerSpec | MaxPool2dLayerSpec | DenseLayerSpec | DropoutLayerSpec;
+export type LayerSpec =
+  InputLayerSpec | Conv2dLayerSpec | MaxPool2dLayerSpec | DenseLayerSpec | DropoutLayerSpec;
 export type LayerKind = LayerSpec['kind'];
 
 /**
@@ -152,9 +153,17 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
     names.add(name);
     const inputShape = shape;
     if (index === 0) {
-      if (layer.kind !== 'input') throw new ShapeError(name, `the first layer must be 'input', got '${layer.kind}'`);
-      if (!Array.isArray(layer.shape) || ![1, 3].includes(layer.shape.length) || !layer.shape.every(positiveInt)) {
-        throw new ShapeError(name, `input shape must be [channels, height, width] or [features] of positive integers, got ${JSON.stringify(layer.shape)}`);
+      if (layer.kind !== 'input')
+        throw new ShapeError(name, `the first layer must be 'input', got '${layer.kind}'`);
+      if (
+        !Array.isArray(layer.shape) ||
+        ![1, 3].includes(layer.shape.length) ||
+        !layer.shape.every(positiveInt)
+      ) {
+        throw new ShapeError(
+          name,
+          `input shape must be [channels, height, width] or [features] of positive integers, got ${JSON.stringify(layer.shape)}`,
+        );
       }
       shape = [...layer.shape];
       layers.push({ ...layer, name, inputShape: shape, outputShape: shape, params: [] });
@@ -164,16 +173,23 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
       case 'input':
         throw new ShapeError(name, "'input' may only be the first layer");
       case 'conv2d': {
-        if (inputShape.length !== 3) throw new ShapeError(name, `conv2d needs a [channels, height, width] input, got [${inputShape}]`);
-        if (!positiveInt(layer.filters)) throw new ShapeError(name, `filters must be a positive integer, got ${layer.filters}`);
+        if (inputShape.length !== 3)
+          throw new ShapeError(name, `conv2d needs a [channels, height, width] input, got [${inputShape}]`);
+        if (!positiveInt(layer.filters))
+          throw new ShapeError(name, `filters must be a positive integer, got ${layer.filters}`);
         const kernel: [number, number] = Array.isArray(layer.kernelSize)
           ? [layer.kernelSize[0], layer.kernelSize[1]]
           : [layer.kernelSize, layer.kernelSize];
-        if (!kernel.every(positiveInt)) throw new ShapeError(name, `kernelSize must be positive integers, got ${JSON.stringify(layer.kernelSize)}`);
+        if (!kernel.every(positiveInt))
+          throw new ShapeError(
+            name,
+            `kernelSize must be positive integers, got ${JSON.stringify(layer.kernelSize)}`,
+          );
         const [c, h, w] = inputShape;
         const outH = h - kernel[0] + 1;
         const outW = w - kernel[1] + 1;
-        if (outH < 1 || outW < 1) throw new ShapeError(name, `kernel ${kernel[0]}x${kernel[1]} is larger than its ${h}x${w} input`);
+        if (outH < 1 || outW < 1)
+          throw new ShapeError(name, `kernel ${kernel[0]}x${kernel[1]} is larger than its ${h}x${w} input`);
         shape = [layer.filters, outH, outW];
         const activation = checkActivation(name, layer.activation);
         layers.push({
@@ -191,18 +207,25 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
         return;
       }
       case 'maxpool2d': {
-        if (inputShape.length !== 3) throw new ShapeError(name, `maxpool2d needs a [channels, height, width] input, got [${inputShape}]`);
-        if (!positiveInt(layer.poolSize)) throw new ShapeError(name, `poolSize must be a positive integer, got ${layer.poolSize}`);
+        if (inputShape.length !== 3)
+          throw new ShapeError(
+            name,
+            `maxpool2d needs a [channels, height, width] input, got [${inputShape}]`,
+          );
+        if (!positiveInt(layer.poolSize))
+          throw new ShapeError(name, `poolSize must be a positive integer, got ${layer.poolSize}`);
         const [c, h, w] = inputShape;
         const outH = Math.floor(h / layer.poolSize);
         const outW = Math.floor(w / layer.poolSize);
-        if (outH < 1 || outW < 1) throw new ShapeError(name, `pool ${layer.poolSize} is larger than its ${h}x${w} input`);
+        if (outH < 1 || outW < 1)
+          throw new ShapeError(name, `pool ${layer.poolSize} is larger than its ${h}x${w} input`);
         shape = [c, outH, outW];
         layers.push({ ...layer, name, inputShape, outputShape: shape, params: [] });
         return;
       }
       case 'dense': {
-        if (!positiveInt(layer.units)) throw new ShapeError(name, `units must be a positive integer, got ${layer.units}`);
+        if (!positiveInt(layer.units))
+          throw new ShapeError(name, `units must be a positive integer, got ${layer.units}`);
         const inUnits = sizeOf(inputShape);
         shape = [layer.units];
         const activation = checkActivation(name, layer.activation);
@@ -232,7 +255,10 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
   });
   const last = layers[layers.length - 1];
   if (last.outputShape.length !== 1) {
-    throw new ShapeError(last.name, `the last layer must produce a flat vector of outputs, got [${last.outputShape}]`);
+    throw new ShapeError(
+      last.name,
+      `the last layer must produce a flat vector of outputs, got [${last.outputShape}]`,
+    );
   }
   return {
     layers,
@@ -244,7 +270,8 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
 
 function checkActivation(name: string, activation: Activation | undefined): Activation {
   const value = activation ?? 'relu';
-  if (value !== 'relu' && value !== 'linear') throw new ShapeError(name, `activation must be 'relu' or 'linear', got '${value}'`);
+  if (value !== 'relu' && value !== 'linear')
+    throw new ShapeError(name, `activation must be 'relu' or 'linear', got '${value}'`);
   return value;
 }
 

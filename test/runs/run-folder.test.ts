@@ -13,8 +13,24 @@ const root = await mkdtemp(join(tmpdir(), 'facepoints-runs-'));
 after(() => rm(root, { recursive: true, force: true }));
 
 const history = [
-  { epoch: 1, trainLoss: 0.05, validLoss: 0.06, trainLossBest: true, validLossBest: true, trainValRatio: 0.05 / 0.06, dur: 1.5 },
-  { epoch: 2, trainLoss: 0.03, validLoss: Number.NaN, trainLossBest: true, validLossBest: false, trainValRatio: Number.NaN, dur: 1.25 },
+  {
+    epoch: 1,
+    trainLoss: 0.05,
+    validLoss: 0.06,
+    trainLossBest: true,
+    validLossBest: true,
+    trainValRatio: 0.05 / 0.06,
+    dur: 1.5,
+  },
+  {
+    epoch: 2,
+    trainLoss: 0.03,
+    validLoss: Number.NaN,
+    trainLossBest: true,
+    validLossBest: false,
+    trainValRatio: Number.NaN,
+    dur: 1.25,
+  },
 ];
 
 test('a new run folder is made; a non-empty one is refused without force', async () => {
@@ -27,7 +43,10 @@ test('a new run folder is made; a non-empty one is refused without force', async
     return true;
   });
   // The refused attempt left the folder as it was.
-  assert.deepEqual(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), { preset: 'net1', epochs: 2 });
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), {
+    preset: 'net1',
+    epochs: 2,
+  });
 });
 
 test('force removes the run files of the earlier run and leaves other files alone', async () => {
@@ -47,7 +66,11 @@ test('history round-trips through history.json (NaN as null) and is written as C
   assert.equal(back.length, 2);
   assert.equal(back[0].validLoss, 0.06);
   assert.ok(Number.isNaN(back[1].validLoss));
-  assert.deepEqual(back[1], { ...history[1], validLoss: back[1].validLoss, trainValRatio: back[1].trainValRatio });
+  assert.deepEqual(back[1], {
+    ...history[1],
+    validLoss: back[1].validLoss,
+    trainValRatio: back[1].trainValRatio,
+  });
   const csv = (await readFile(run.file('historyCsv'), 'utf8')).trimEnd().split('\n');
   assert.equal(csv[0], 'epoch,train_loss,valid_loss,train_loss_best,valid_loss_best,train_val_ratio,dur');
   assert.equal(csv[1], `1,0.05,0.06,1,1,${0.05 / 0.06},1.5`);
@@ -78,14 +101,28 @@ test('the data fingerprint changes with any value and counts complete rows', () 
   assert.equal(fingerprintData({ images, targets, count: 2, schema: 'kaggle15' }).sha256, fp.sha256);
   const changed = new Float32Array(images);
   changed[3] = 0.41;
-  assert.notEqual(fingerprintData({ images: changed, targets, count: 2, schema: 'kaggle15' }).sha256, fp.sha256);
+  assert.notEqual(
+    fingerprintData({ images: changed, targets, count: 2, schema: 'kaggle15' }).sha256,
+    fp.sha256,
+  );
 });
 
 test('machine info and timings are filled in', () => {
   const machine = machineInfo();
   assert.ok(machine.cpus >= 1);
   assert.match(machine.node, /^v\d+/);
-  const session = { startedAt: '', firstEpoch: 1, lastEpoch: 2, seconds: 3, engine: 'x', machine, command: [] };
-  assert.deepEqual(summariseTimings([session, { ...session, seconds: 5 }], 4), { totalSeconds: 8, meanEpochSeconds: 2 });
+  const session = {
+    startedAt: '',
+    firstEpoch: 1,
+    lastEpoch: 2,
+    seconds: 3,
+    engine: 'x',
+    machine,
+    command: [],
+  };
+  assert.deepEqual(summariseTimings([session, { ...session, seconds: 5 }], 4), {
+    totalSeconds: 8,
+    meanEpochSeconds: 2,
+  });
   assert.deepEqual(summariseTimings([], 0), { totalSeconds: 0, meanEpochSeconds: null });
 });

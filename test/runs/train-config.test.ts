@@ -26,12 +26,27 @@ test('a preset fills in its net, schedules, flips and patience', () => {
 
 test('config files are checked key by key, naming the file', () => {
   assert.throws(() => checkConfigInput({ maxEpoch: 3 }, 'a.json'), /a\.json: unknown setting "maxEpoch"/);
-  assert.throws(() => checkConfigInput({ maxEpochs: 0 }, 'a.json'), /"maxEpochs" must be a whole number >= 1, got 0/);
+  assert.throws(
+    () => checkConfigInput({ maxEpochs: 0 }, 'a.json'),
+    /"maxEpochs" must be a whole number >= 1, got 0/,
+  );
   assert.throws(() => checkConfigInput({ learningRate: 0.1 }, 'a.json'), /"learningRate" must be \{ "start"/);
-  assert.throws(() => checkConfigInput({ engine: 'gpu' }, 'a.json'), /"engine" must be auto or native or tfjs/);
+  assert.throws(
+    () => checkConfigInput({ engine: 'gpu' }, 'a.json'),
+    /"engine" must be auto or native or tfjs/,
+  );
   assert.throws(() => checkConfigInput([], 'a.json'), ConfigError);
   assert.throws(
-    () => checkConfigInput({ layers: [{ kind: 'input', shape: [9216] }, { kind: 'conv2d', filters: 3, kernelSize: 3 }] }, 'b.json'),
+    () =>
+      checkConfigInput(
+        {
+          layers: [
+            { kind: 'input', shape: [9216] },
+            { kind: 'conv2d', filters: 3, kernelSize: 3 },
+          ],
+        },
+        'b.json',
+      ),
     ShapeError,
   );
   assert.deepEqual(checkConfigInput({ preset: 'net2', flip: true, patience: null }, 'c.json'), {
@@ -42,7 +57,12 @@ test('config files are checked key by key, naming the file', () => {
 });
 
 test('a net whose outputs do not fit the columns, or an unknown preset, is refused', () => {
-  const layers = { layers: [{ kind: 'input' as const, shape: [9216] }, { kind: 'dense' as const, units: 4 }] };
+  const layers = {
+    layers: [
+      { kind: 'input' as const, shape: [9216] },
+      { kind: 'dense' as const, units: 4 },
+    ],
+  };
   assert.throws(() => resolveTrainConfig({ layers, data }), /4 outputs but 30 target columns/);
   assert.equal(resolveTrainConfig({ layers, data, columns: kaggle15.columns.slice(0, 4) }).columns.length, 4);
   assert.throws(() => resolveTrainConfig({ preset: 'net8', data }), /unknown preset 'net8'/);
@@ -53,21 +73,38 @@ test('training rows: complete rows of the chosen columns, or all with masked', (
   const targets = new Float32Array(3 * 30).fill(0.1);
   targets[20] = Number.NaN; // row 0 lacks nose_tip_x
   targets[30 + 0] = Number.NaN; // row 1 lacks left_eye_center_x
-  const dataset = { schema: kaggle15, count: 3, images: new Float32Array(3 * 9216), targets, ids: ['a', 'b', 'c'] };
+  const dataset = {
+    schema: kaggle15,
+    count: 3,
+    images: new Float32Array(3 * 9216),
+    targets,
+    ids: ['a', 'b', 'c'],
+  };
   assert.deepEqual(trainingRows(dataset, kaggle15.columns, false), [2]);
   assert.deepEqual(trainingRows(dataset, ['nose_tip_x', 'nose_tip_y'], false), [1, 2]);
   assert.deepEqual(trainingRows(dataset, kaggle15.columns, true), [0, 1, 2]);
   const picked = selectTrainingData(dataset, ['nose_tip_x', 'nose_tip_y'], false);
   assert.equal(picked.count, 2);
   assert.equal(picked.targets.length, 4);
-  assert.throws(() => trainingRows({ ...dataset, images: new Float32Array(0) }, kaggle15.columns, false), /no images/);
+  assert.throws(
+    () => trainingRows({ ...dataset, images: new Float32Array(0) }, kaggle15.columns, false),
+    /no images/,
+  );
   const empty = { ...dataset, targets: new Float32Array(3 * 30).fill(Number.NaN) };
-  assert.throws(() => trainingRows(empty, kaggle15.columns, false), /no row has all of its targets present: use --masked/);
+  assert.throws(
+    () => trainingRows(empty, kaggle15.columns, false),
+    /no row has all of its targets present: use --masked/,
+  );
 });
 
 test("a group's flip pairs are the schema's pairs inside it, renumbered", () => {
   assert.deepEqual(flipPairsFor('kaggle15', kaggle15.columns), kaggle15.columnFlipPairs);
-  const brows = ['left_eyebrow_inner_end', 'left_eyebrow_outer_end', 'right_eyebrow_inner_end', 'right_eyebrow_outer_end'];
+  const brows = [
+    'left_eyebrow_inner_end',
+    'left_eyebrow_outer_end',
+    'right_eyebrow_inner_end',
+    'right_eyebrow_outer_end',
+  ];
   assert.deepEqual(
     flipPairsFor(
       'kaggle15',
