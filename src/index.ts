@@ -97,7 +97,14 @@ export { keypointMetrics, type KeypointMetrics, type KeypointError } from './eva
 export { loadPredictor, type Predictor } from './predict/predictor.js';
 
 // Data
-export { IMAGE_SIZE, TARGET_CENTER, TARGET_SCALE, scaleTarget, unscaleTarget, rmseInPixels } from './data/scaling.js';
+export {
+  IMAGE_SIZE,
+  TARGET_CENTER,
+  TARGET_SCALE,
+  scaleTarget,
+  unscaleTarget,
+  rmseInPixels,
+} from './data/scaling.js';
 export {
   kaggle15,
   ibug68,
