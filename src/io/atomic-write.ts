@@ -4,7 +4,7 @@
  * into place only when complete and synced, so a crash, Ctrl-C or a full disk
  * never leaves a half-written file where a good one was.
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 function tempPathFor(path: string): string {
@@ -14,7 +14,9 @@ function tempPathFor(path: string): string {
 
 /**
  * Runs `write` on a handle to a temporary file next to `path`, then renames
- * it to `path`. On any error the temporary file is removed and the error rethrown.
+ * it to `path`. The target's folder is created when missing, as a user naming
+ * `--out results/train.csv` expects. On any error the temporary file is removed
+ * and the error rethrown.
  *
  * @example
  * await writeAtomically('out.csv', async (file) => { await file.write('a,b\n'); });
@@ -23,6 +25,7 @@ export async function writeAtomically(
   path: string,
   write: (file: FileHandle) => Promise<void>,
 ): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const temp = tempPathFor(path);
   const file = await open(temp, 'w');
   try {
