@@ -205,13 +205,24 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return job->promise();
   }
 
-  // trainStep(x, y, learningRate, momentum, dropoutSeed)
-  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+  // The (x, y) batch of trainStep, evaluateLoss and gradients, checked and copied.
+  struct LabelledBatch {
+    std::shared_ptr<std::vector<float>> x, y;
+    int64_t n;
+  };
+
+  LabelledBatch labelled_batch(const Napi::CallbackInfo& info) {
     if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
     Napi::Float32Array x = array_arg(info, 0, "x");
     Napi::Float32Array y = array_arg(info, 1, "y");
     const int64_t n = batch_of(info, x);
     check_targets(info, y, n);
+    return {copy_of(x), copy_of(y), n};
+  }
+
+  // trainStep(x, y, learningRate, momentum, dropoutSeed)
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    const LabelledBatch batch = labelled_batch(info);
     if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
       throw Napi::TypeError::New(info.Env(), "expected (x, y, learningRate, momentum, dropoutSeed)");
     }
@@ -219,26 +230,20 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const float momentum = info[3].As<Napi::Number>().FloatValue();
     const uint64_t seed = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
     auto net = net_;
-    auto xs = copy_of(x), ys = copy_of(y);
     auto loss = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->train_step(xs->data(), ys->data(), n, lr, momentum, seed); },
+        info, [=]() { *loss = net->train_step(batch.x->data(), batch.y->data(), batch.n, lr, momentum, seed); },
         [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
     job->Queue();
     return job->promise();
   }
 
   Napi::Value EvaluateLoss(const Napi::CallbackInfo& info) {
-    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
-    Napi::Float32Array x = array_arg(info, 0, "x");
-    Napi::Float32Array y = array_arg(info, 1, "y");
-    const int64_t n = batch_of(info, x);
-    check_targets(info, y, n);
+    const LabelledBatch batch = labelled_batch(info);
     auto net = net_;
-    auto xs = copy_of(x), ys = copy_of(y);
     auto loss = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->evaluate_loss(xs->data(), ys->data(), n); },
+        info, [=]() { *loss = net->evaluate_loss(batch.x->data(), batch.y->data(), batch.n); },
         [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
     job->Queue();
     return job->promise();
@@ -246,17 +251,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   // Resolves to { loss, grads: Float32Array[] } (canonical layouts, parameter order).
   Napi::Value Gradients(const Napi::CallbackInfo& info) {
-    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
-    Napi::Float32Array x = array_arg(info, 0, "x");
-    Napi::Float32Array y = array_arg(info, 1, "y");
-    const int64_t n = batch_of(info, x);
-    check_targets(info, y, n);
+    const LabelledBatch batch = labelled_batch(info);
     auto net = net_;
-    auto xs = copy_of(x), ys = copy_of(y);
     auto loss = std::make_shared<double>(0);
     auto grads = std::make_shared<std::vector<std::vector<float>>>();
     Job* job = start(
-        info, [=]() { *loss = net->gradients(xs->data(), ys->data(), n, *grads); },
+        info, [=]() { *loss = net->gradients(batch.x->data(), batch.y->data(), batch.n, *grads); },
         [loss, grads](Napi::Env env) -> Napi::Value {
           Napi::Object result = Napi::Object::New(env);
           result.Set("loss", Napi::Number::New(env, *loss));
