@@ -13,7 +13,7 @@ import { presetSpec } from '../../../src/nn/presets.js';
 import type { NetworkSpec } from '../../../src/nn/spec.js';
 import { randomBatch, randomWeights, resolved, skipNative } from './fixtures.js';
 import { LAYER_CASES } from './layer-cases.js';
-import { referencePass } from './reference-net.js';
+import { referencePass } from '../../reference/reference-net.js';
 
 const miniNet2 = LAYER_CASES.find((c) => c.name === 'net2 in miniature')!.spec;
 const withDropout: NetworkSpec = {

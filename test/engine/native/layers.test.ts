@@ -1,12 +1,12 @@
 // Every layer kind, forward and gradients, against a float64 reference
-// written independently of both engines (reference-net.ts).
+// written independently of both engines (test/reference/reference-net.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { loadNativeEngine } from '../../../src/engine/native/native-engine.js';
 import { randomBatch, randomWeights, resolved, skipNative } from './fixtures.js';
 import { BATCH_SIZES, LAYER_CASES } from './layer-cases.js';
-import { referencePass, relativeError } from './reference-net.js';
+import { referencePass, relativeError } from '../../reference/reference-net.js';
 
 const TOLERANCE = 1e-4;
 

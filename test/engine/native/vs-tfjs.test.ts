@@ -12,7 +12,7 @@ import { initWeights } from '../../../src/nn/init.js';
 import { presetSpec } from '../../../src/nn/presets.js';
 import { randomBatch, randomWeights, resolved, skipNative } from './fixtures.js';
 import { BATCH_SIZES, LAYER_CASES } from './layer-cases.js';
-import { relativeError } from './reference-net.js';
+import { relativeError } from '../../reference/reference-net.js';
 
 const TOLERANCE = 1e-4;
 

@@ -4,7 +4,7 @@ import type { Engine, Network } from '../../../src/engine/engine.js';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import { ConfigError, ShapeError } from '../../../src/errors.js';
 import type { NetworkSpec } from '../../../src/nn/spec.js';
-import { randomArray, randomParams } from './reference-net.js';
+import { randomArray, randomParams } from '../../reference/reference-net.js';
 
 const SPEC: NetworkSpec = {
   layers: [

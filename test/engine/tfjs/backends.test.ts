@@ -4,7 +4,7 @@ import type { NamedTensor } from '../../../src/engine/engine.js';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import { initWeights } from '../../../src/nn/init.js';
 import type { NetworkSpec } from '../../../src/nn/spec.js';
-import { randomArray, relativeError } from './reference-net.js';
+import { randomArray, relativeError } from '../../reference/reference-net.js';
 
 // net2's structure (conv 3x3 / 2x2 / 2x2, each + pool 2, two hidden dense
 // layers), shrunk to a 24x24 input; with dropout, as net6 has.

@@ -4,7 +4,13 @@ import type { Engine } from '../../../src/engine/engine.js';
 import { dropoutMask } from '../../../src/engine/tfjs/dropout-mask.js';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import type { NetworkSpec } from '../../../src/nn/spec.js';
-import { randomArray, randomParams, referenceLoss, toParams, type Masks } from './reference-net.js';
+import {
+  randomArray,
+  randomParams,
+  referenceLoss,
+  toParams,
+  type Masks,
+} from '../../reference/reference-net.js';
 
 // Dropout after a multi-channel pool (where NHWC and NCHW orders differ) and after a dense layer.
 const SPEC: NetworkSpec = {

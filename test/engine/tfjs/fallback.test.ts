@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import { initWeights } from '../../../src/nn/init.js';
-import { randomArray } from './reference-net.js';
+import { randomArray } from '../../reference/reference-net.js';
 
 // Its own file, hence its own process: the wasm backend must not have been initialised yet.
 test('where the .wasm file cannot load, the engine quietly falls back to the cpu backend and still trains', async () => {

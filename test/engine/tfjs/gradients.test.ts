@@ -11,7 +11,7 @@ import {
   referenceLoss,
   relativeError,
   toParams,
-} from './reference-net.js';
+} from '../../reference/reference-net.js';
 
 // Every layer kind: conv with non-square, square and 1x1 kernels, relu and
 // linear; pools of 2 and of 3 with partial windows dropped, after relu and after linear; dense after conv

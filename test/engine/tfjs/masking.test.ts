@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import type { Engine, Network } from '../../../src/engine/engine.js';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import type { NetworkSpec } from '../../../src/nn/spec.js';
-import { randomArray, randomParams, referenceLoss, relativeError, toParams } from './reference-net.js';
+import {
+  randomArray,
+  randomParams,
+  referenceLoss,
+  relativeError,
+  toParams,
+} from '../../reference/reference-net.js';
 
 const SPEC: NetworkSpec = {
   layers: [

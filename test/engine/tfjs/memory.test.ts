@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import { initWeights } from '../../../src/nn/init.js';
-import { randomArray } from './reference-net.js';
+import { randomArray } from '../../reference/reference-net.js';
 
 test('no tensor outlives a call: repeated steps keep tf.memory() flat, dispose frees everything', async () => {
   const engine = await createTfjsEngine();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
 import { initWeights } from '../../../src/nn/init.js';
-import { randomArray } from './reference-net.js';
+import { randomArray } from '../../reference/reference-net.js';
 
 test('a tiny conv net overfits a fixed batch', async () => {
   const engine = await createTfjsEngine();

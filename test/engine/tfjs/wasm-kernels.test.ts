@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
-import { randomArray, relativeError } from './reference-net.js';
+import { randomArray, relativeError } from '../../reference/reference-net.js';
 
 // The replaced wasm kernels against tfjs' own cpu kernels, at sizes where
 // they split their reductions into chunks (uneven last chunk included).
