@@ -79,26 +79,32 @@ std::vector<int64_t> shape_prop(const Napi::Object& o, const char* key) {
   return shape;
 }
 
+double number_prop(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+// Reads a resolved layer of src/nn/spec.ts (the fields of its kind's module in src/nn/layers/).
 fp::LayerSpec parse_layer(const Napi::Object& o) {
   fp::LayerSpec L;
   const std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
-  if (kind == "input") L.kind = fp::LayerKind::Input;
-  else if (kind == "conv2d") L.kind = fp::LayerKind::Conv;
-  else if (kind == "maxpool2d") L.kind = fp::LayerKind::Pool;
-  else if (kind == "dense") L.kind = fp::LayerKind::Dense;
-  else if (kind == "dropout") L.kind = fp::LayerKind::Dropout;
-  else throw Napi::TypeError::New(o.Env(), "unknown layer kind '" + kind + "'");
+  if (!fp::parse_kind(kind, L.kind)) throw Napi::TypeError::New(o.Env(), "unknown layer kind '" + kind + "'");
   L.name = o.Get("name").As<Napi::String>().Utf8Value();
-  L.relu = o.Get("relu").ToBoolean().Value();
+  Napi::Value activation = o.Get("activation");
+  const std::string act = activation.IsString() ? activation.As<Napi::String>().Utf8Value() : "linear";
+  L.relu = act == "relu" || act == "leakyRelu";
+  L.leakiness = act == "leakyRelu" ? static_cast<float>(number_prop(o, "leakiness", 0.0)) : 0.0f;
   L.filters = int_prop(o, "filters");
-  L.kernel_h = int_prop(o, "kernelH");
-  L.kernel_w = int_prop(o, "kernelW");
+  if (o.Get("kernelSize").IsArray()) {
+    const std::vector<int64_t> k = shape_prop(o, "kernelSize");
+    L.kernel_h = k.at(0);
+    L.kernel_w = k.at(1);
+  }
   L.pool = int_prop(o, "poolSize");
   L.units = int_prop(o, "units");
-  Napi::Value rate = o.Get("rate");
-  L.rate = rate.IsNumber() ? rate.As<Napi::Number>().FloatValue() : 0.0f;
-  L.in_shape = shape_prop(o, "inShape");
-  L.out_shape = shape_prop(o, "outShape");
+  L.rate = static_cast<float>(number_prop(o, "rate", 0.0));
+  L.in_shape = shape_prop(o, "inputShape");
+  L.out_shape = shape_prop(o, "outputShape");
   return L;
 }
 

@@ -70,11 +70,11 @@ dnnl::primitive_attr scratch_attr() {
   return attr;
 }
 
-dnnl::primitive_attr relu_attr(bool relu) {
+dnnl::primitive_attr relu_attr(bool relu, float leakiness) {
   dnnl::primitive_attr attr = scratch_attr();
   if (relu) {
     dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    ops.append_eltwise(1.0f, algorithm::eltwise_relu, leakiness, 0.0f);
     attr.set_post_ops(ops);
   }
   return attr;
@@ -134,6 +134,20 @@ struct Plan {
   std::vector<std::string> impls;
   std::vector<double> fwd_ms, bwd_ms;
 };
+
+struct PlanBuilder;
+// One forward and one backward builder per layer kind. forward(l, input)
+// appends layer l's forward ops to the plan and returns its output; backward(l,
+// diff of the output, need diff of the input) appends its backward ops and
+// returns the diff of its input.
+struct LayerBuilder {
+  LayerKind kind;
+  const char* name;  // the spec's `kind`
+  memory (PlanBuilder::*forward)(size_t, const memory&);
+  memory (PlanBuilder::*backward)(size_t, const memory&, bool);
+};
+
+const LayerBuilder& builder(LayerKind kind);
 
 struct PlanBuilder {
   Network& net;
@@ -210,12 +224,12 @@ struct PlanBuilder {
   }
 
   // ReLU's backward in place on `diff`, masked by `data` (the relu output or, above a pool, the pooled output).
-  void relu_backward(const memory& diff, const memory& data, const std::string& name) {
+  void relu_backward(const memory& diff, const memory& data, const std::string& name, float leakiness) {
     const memory::desc d = data.get_desc();
-    dnnl::eltwise_forward::desc fwd(prop_kind::forward_training, algorithm::eltwise_relu_use_dst_for_bwd, d, 0.0f,
-                                    0.0f);
+    dnnl::eltwise_forward::desc fwd(prop_kind::forward_training, algorithm::eltwise_relu_use_dst_for_bwd, d,
+                                    leakiness, 0.0f);
     dnnl::eltwise_forward::primitive_desc hint(fwd, eng);
-    dnnl::eltwise_backward::desc bwd(algorithm::eltwise_relu_use_dst_for_bwd, d, d, 0.0f, 0.0f);
+    dnnl::eltwise_backward::desc bwd(algorithm::eltwise_relu_use_dst_for_bwd, d, d, leakiness, 0.0f);
     dnnl::eltwise_backward::primitive_desc pd(bwd, scratch_attr(), eng, hint);
     add(p.backward, name, dnnl::eltwise_backward(pd),
         {{DNNL_ARG_DST, data}, {DNNL_ARG_DIFF_DST, diff}, {DNNL_ARG_DIFF_SRC, diff}}, pd);
@@ -237,16 +251,7 @@ struct PlanBuilder {
       cur = fused_first_forward();
       l = 3;
     }
-    for (; l < layers.size(); l++) {
-      const LayerSpec& L = layers[l];
-      switch (L.kind) {
-        case LayerKind::Conv: cur = conv_forward(l, cur); break;
-        case LayerKind::Pool: cur = pool_forward(l, cur); break;
-        case LayerKind::Dense: cur = dense_forward(l, cur); break;
-        case LayerKind::Dropout: cur = dropout_forward(l, cur); break;
-        case LayerKind::Input: throw std::runtime_error("input layer after the first layer");
-      }
-    }
+    for (; l < layers.size(); l++) cur = (this->*builder(layers[l].kind).forward)(l, cur);
     p.output = as_desc(cur, memory::desc({n, net.output_size_}, dt::f32, tag::nc), p.forward, "output");
     if (p.training) {
       // The forward pass above established every parameter's master layout.
@@ -335,7 +340,7 @@ struct PlanBuilder {
     auto make = [&](prop_kind kind, const memory::desc& w_md) {
       dnnl::convolution_forward::desc d(kind, algorithm::convolution_direct, any_desc(src_d), w_md, b_md,
                                         any_desc(dst_d), {1, 1}, {0, 0}, {0, 0});
-      return dnnl::convolution_forward::primitive_desc(d, relu_attr(L.relu), eng);
+      return dnnl::convolution_forward::primitive_desc(d, relu_attr(L.relu, L.leakiness), eng);
     };
     if (!net.params_[k].established) {
       auto pd0 = make(prop_kind::forward_training, any_desc(w_d));
@@ -395,7 +400,7 @@ struct PlanBuilder {
     const size_t k = static_cast<size_t>(net.layer_param_[l]);
     auto make = [&](prop_kind kind, const memory::desc& src_md, const memory::desc& w_md) {
       dnnl::inner_product_forward::desc d(kind, src_md, w_md, b_md, dst_md);
-      return dnnl::inner_product_forward::primitive_desc(d, relu_attr(L.relu), eng);
+      return dnnl::inner_product_forward::primitive_desc(d, relu_attr(L.relu, L.leakiness), eng);
     };
     if (!net.params_[k].established) {
       auto pd0 = make(prop_kind::forward_training, cur.get_desc(), any_desc(w_d));
@@ -458,58 +463,60 @@ struct PlanBuilder {
     for (size_t l = layers.size() - 1; l >= 1 && l >= first_param; l--) {
       const LayerSpec& L = layers[l];
       const bool need_dsrc = l > first_param;
-      Fwd& r = f[l];
       if (fused && l == 2) {
         fused_first_backward(g);
         break;
       }
-      switch (L.kind) {
-        case LayerKind::Dropout: {
-          if (!need_dsrc) break;
-          memory gd = as_desc(g, r.dst.get_desc(), p.backward, L.name + ".diff");
-          memory gs(r.src.get_desc(), eng);
-          Plan* plan = &p;
-          std::vector<uint8_t>* mask = r.mask;
-          const float rate = L.rate;
-          add_fn(p.backward, L.name + ".bwd", [plan, gd, gs, mask, rate]() {
-            const int64_t count = float_count(gd);
-            if (plan->dropout_on && rate > 0) {
-              fp::dropout_backward(data_of(gd), data_of(gs), mask->data(), count, rate);
-            } else {
-              std::memcpy(data_of(gs), data_of(gd), static_cast<size_t>(count) * sizeof(float));
-            }
-          });
-          g = gs;
-          break;
-        }
-        case LayerKind::Pool: {
-          if (!need_dsrc) break;
-          memory gd = as_desc(g, r.dst.get_desc(), p.backward, L.name + ".diff");
-          const LayerSpec& below = layers[l - 1];
-          // relu(max(x)) == max(relu(x)): apply the relu mask on the pooled
-          // tensor, 4x less memory traffic than on the convolution's output.
-          if ((below.kind == LayerKind::Conv || below.kind == LayerKind::Dense) && below.relu) {
-            relu_backward(gd, r.dst, below.name + ".relu.bwd");
-            f[l - 1].relu_done = true;
-          }
-          dnnl::pooling_backward::desc d(algorithm::pooling_max, r.pool.src_desc(), r.pool.dst_desc(),
-                                         {L.pool, L.pool}, {L.pool, L.pool}, {0, 0}, {0, 0});
-          dnnl::pooling_backward::primitive_desc pd(d, scratch_attr(), eng, r.pool);
-          memory gs(pd.diff_src_desc(), eng);
-          add(p.backward, L.name + ".bwd", dnnl::pooling_backward(pd),
-              {{DNNL_ARG_DIFF_DST, as_desc(gd, pd.diff_dst_desc(), p.backward, L.name + ".diff2")},
-               {DNNL_ARG_DIFF_SRC, gs},
-               {DNNL_ARG_WORKSPACE, r.ws}},
-              pd);
-          g = gs;
-          break;
-        }
-        case LayerKind::Conv: g = conv_backward(l, g, need_dsrc); break;
-        case LayerKind::Dense: g = dense_backward(l, g, need_dsrc); break;
-        case LayerKind::Input: break;
-      }
+      g = (this->*builder(L.kind).backward)(l, g, need_dsrc);
       if (l == 1) break;
     }
+  }
+
+  memory input_forward(size_t, const memory&) { throw std::runtime_error("input layer after the first layer"); }
+  memory input_backward(size_t, const memory& g, bool) { return g; }
+
+  memory dropout_backward(size_t l, const memory& g, bool need_dsrc) {
+    if (!need_dsrc) return g;
+    const LayerSpec& L = net.layers_[l];
+    Fwd& r = f[l];
+    memory gd = as_desc(g, r.dst.get_desc(), p.backward, L.name + ".diff");
+    memory gs(r.src.get_desc(), eng);
+    Plan* plan = &p;
+    std::vector<uint8_t>* mask = r.mask;
+    const float rate = L.rate;
+    add_fn(p.backward, L.name + ".bwd", [plan, gd, gs, mask, rate]() {
+      const int64_t count = float_count(gd);
+      if (plan->dropout_on && rate > 0) {
+        fp::dropout_backward(data_of(gd), data_of(gs), mask->data(), count, rate);
+      } else {
+        std::memcpy(data_of(gs), data_of(gd), static_cast<size_t>(count) * sizeof(float));
+      }
+    });
+    return gs;
+  }
+
+  memory pool_backward(size_t l, const memory& g, bool need_dsrc) {
+    if (!need_dsrc) return g;
+    const LayerSpec& L = net.layers_[l];
+    Fwd& r = f[l];
+    memory gd = as_desc(g, r.dst.get_desc(), p.backward, L.name + ".diff");
+    const LayerSpec& below = net.layers_[l - 1];
+    // relu(max(x)) == max(relu(x)) (leaky relu too: it is monotonic): apply the relu
+    // mask on the pooled tensor, 4x less memory traffic than on the convolution's output.
+    if ((below.kind == LayerKind::Conv || below.kind == LayerKind::Dense) && below.relu) {
+      relu_backward(gd, r.dst, below.name + ".relu.bwd", below.leakiness);
+      f[l - 1].relu_done = true;
+    }
+    dnnl::pooling_backward::desc d(algorithm::pooling_max, r.pool.src_desc(), r.pool.dst_desc(), {L.pool, L.pool},
+                                   {L.pool, L.pool}, {0, 0}, {0, 0});
+    dnnl::pooling_backward::primitive_desc pd(d, scratch_attr(), eng, r.pool);
+    memory gs(pd.diff_src_desc(), eng);
+    add(p.backward, L.name + ".bwd", dnnl::pooling_backward(pd),
+        {{DNNL_ARG_DIFF_DST, as_desc(gd, pd.diff_dst_desc(), p.backward, L.name + ".diff2")},
+         {DNNL_ARG_DIFF_SRC, gs},
+         {DNNL_ARG_WORKSPACE, r.ws}},
+        pd);
+    return gs;
   }
 
   memory conv_backward(size_t l, const memory& g_in, bool need_dsrc) {
@@ -520,7 +527,7 @@ struct PlanBuilder {
     const memory::desc b_md({L.filters}, dt::f32, tag::x);
     // One reorder of diff_dst, shared by backward-data and backward-weights.
     memory g = as_desc(g_in, dst_md, p.backward, L.name + ".diff");
-    if (L.relu && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd");
+    if (L.relu && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd", L.leakiness);
     const memory::dims w_d = {L.filters, L.in_shape[0], L.kernel_h, L.kernel_w};
     auto pdw = pick<dnnl::convolution_backward_weights::primitive_desc>([&](bool forced) {
       dnnl::convolution_backward_weights::desc d(
@@ -560,7 +567,7 @@ struct PlanBuilder {
     const memory::desc b_md({L.units}, dt::f32, tag::x);
     const memory::dims w_d = dense_weight_dims(L);
     memory g = as_desc(g_in, dst_md, p.backward, L.name + ".diff");
-    if (L.relu && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd");
+    if (L.relu && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd", L.leakiness);
     // Backward primitives get the forward weights' desc: with `any` they pick
     // another layout and a large weight reorder appears on every step.
     auto pdw = pick<dnnl::inner_product_backward_weights::primitive_desc>([&](bool forced) {
@@ -609,6 +616,31 @@ struct PlanBuilder {
     }
   }
 };
+
+const LayerBuilder kBuilders[] = {
+    {LayerKind::Input, "input", &PlanBuilder::input_forward, &PlanBuilder::input_backward},
+    {LayerKind::Conv, "conv2d", &PlanBuilder::conv_forward, &PlanBuilder::conv_backward},
+    {LayerKind::Pool, "maxpool2d", &PlanBuilder::pool_forward, &PlanBuilder::pool_backward},
+    {LayerKind::Dense, "dense", &PlanBuilder::dense_forward, &PlanBuilder::dense_backward},
+    {LayerKind::Dropout, "dropout", &PlanBuilder::dropout_forward, &PlanBuilder::dropout_backward},
+};
+
+const LayerBuilder& builder(LayerKind kind) {
+  for (const LayerBuilder& b : kBuilders) {
+    if (b.kind == kind) return b;
+  }
+  throw std::logic_error("a layer kind without builders");
+}
+
+bool parse_kind(const std::string& name, LayerKind& kind) {
+  for (const LayerBuilder& b : kBuilders) {
+    if (name == b.name) {
+      kind = b.kind;
+      return true;
+    }
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------------------
 

@@ -14,13 +14,19 @@
 
 namespace fp {
 
+// The layer kinds of src/nn/layers/. Each has one forward and one backward
+// builder in network.cc, listed in its kBuilders table (docs/layers.md).
 enum class LayerKind { Input, Conv, Pool, Dense, Dropout };
+
+// The kind of a spec's `kind` string; false when the engine has none of that name.
+bool parse_kind(const std::string& name, LayerKind& kind);
 
 // One layer of a resolved spec (src/nn/spec.ts), per-sample shapes.
 struct LayerSpec {
   LayerKind kind = LayerKind::Input;
   std::string name;
-  bool relu = false;
+  bool relu = false;       // relu or leaky relu: max(x, leakiness * x)
+  float leakiness = 0;
   int64_t filters = 0, kernel_h = 0, kernel_w = 0;  // conv
   int64_t pool = 0;                                 // maxpool
   int64_t units = 0;                                // dense

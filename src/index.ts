@@ -44,6 +44,8 @@ export {
   type ResolvedSpec,
   type ResolvedLayer,
   type Activation,
+  weightInfos,
+  type WeightInfo,
 } from './nn/spec.js';
 export { initWeights } from './nn/init.js';
 export {

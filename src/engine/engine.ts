@@ -20,13 +20,10 @@
  *     p = p + momentum * v - learningRate * g
  */
 import type { NetworkSpec, ResolvedSpec } from '../nn/spec.js';
+import type { NamedTensor } from '../nn/tensor.js';
 
-/** A named float32 tensor, e.g. `{ name: 'conv1.W', shape: [32, 1, 3, 3], data }`. */
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
+// Defined in nn/ (which depends on no engine); re-exported for the engine's users.
+export type { NamedTensor } from '../nn/tensor.js';
 
 /** Hyper-parameters of one training step. */
 export interface StepHyperparams {
@@ -53,28 +50,38 @@ export interface Network {
   /** Name of the engine that compiled it, e.g. 'native' or 'tfjs-wasm'. */
   readonly engineName: string;
 
-  /** Forward pass without dropout; returns `n * outputSize` values. */
+  /** Forward pass in inference mode (no dropout, batch norm on its running statistics); returns `n * outputSize` values. */
   predict(x: Float32Array): Promise<Float32Array>;
 
-  /** One forward + backward + update on a batch; resolves to the batch's masked MSE before the update. */
+  /**
+   * One forward + backward + update on a batch in training mode (dropout on,
+   * batch norm on the batch's statistics, its running statistics updated);
+   * resolves to the batch's masked MSE before the update.
+   */
   trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number>;
 
-  /** Masked MSE of a batch without dropout and without updating anything. */
+  /** Masked MSE of a batch in inference mode (as `predict`), without updating anything. */
   evaluateLoss(x: Float32Array, y: Float32Array): Promise<number>;
 
   /**
-   * Gradients of the masked MSE (no dropout) with respect to every parameter
-   * at the current weights, without updating. Used to check engines against
-   * each other and against finite differences.
+   * Gradients of the masked MSE in training mode but without dropout (batch
+   * norm on the batch's statistics) with respect to every trainable
+   * parameter at the current weights, without updating anything (running
+   * statistics included). Used to check engines against each other and
+   * against finite differences.
    */
   gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]>;
 
-  /** Copies of all parameters, in spec order (`layer.W`, `layer.b`, ...). */
+  /**
+   * Copies of all parameters and layer state (batch norm's running
+   * statistics), in the order of `weightInfos` in `nn/spec.ts`
+   * (`layer.W`, `layer.b`, ..., `bn1.gamma`, `bn1.beta`, `bn1.mean`, `bn1.var`).
+   */
   getWeights(): Promise<NamedTensor[]>;
-  /** Replaces parameters by name; every parameter of the network must be given, with matching shapes. */
+  /** Replaces parameters and layer state by name; every one must be given, with matching shapes. */
   setWeights(weights: NamedTensor[]): Promise<void>;
 
-  /** Copies of the optimizer state: one velocity per parameter, named like the parameter. */
+  /** Copies of the optimizer state: one velocity per trainable parameter, named like the parameter. */
   getOptimizerState(): Promise<NamedTensor[]>;
   setOptimizerState(state: NamedTensor[]): Promise<void>;
 

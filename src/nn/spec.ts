@@ -1,64 +1,33 @@
 /**
  * Network specs: plain, JSON-serialisable descriptions of a layer stack
  * (Lasagne's idea of small plain layers, without the objects). A spec is
- * checked once by {@link resolveSpec}, which computes every layer's output
- * shape and parameter shapes and names the layer of any mismatch; engines
- * compile the resolved spec.
+ * checked once by {@link resolveSpec}, which asks each layer's kind (one
+ * module per kind in `layers/`) for its output shape and tensors and names
+ * the layer of any mismatch; engines compile the resolved spec.
  *
  * Conventions shared by every engine (so weights move between engines):
  * - images are NCHW, row-major, float32;
  * - conv2d weights `W` are [outChannels, inChannels, kernelH, kernelW], bias `b` [outChannels];
- *   convolution is "valid" (no padding), stride 1, cross-correlation (no kernel flip);
+ *   convolution is cross-correlation (no kernel flip);
  * - dense weights `W` are [inUnits, outUnits] (Lasagne's order), bias `b` [outUnits];
  *   a dense layer after a 3-D tensor flattens it in C, H, W order;
  * - max-pool windows are poolSize x poolSize with stride poolSize, partial windows dropped.
+ * Each kind's own conventions are documented in its module (`layers/*.ts`).
  */
 import { ShapeError } from '../errors.js';
+import { LAYER_DEFINITIONS, type LayerSpec, type ResolvedLayer } from './layers/index.js';
+import type { LayerDefinition, ParamShape, ResolvedBase } from './layers/layer.js';
+import { sizeOf } from './tensor.js';
 
-export type Activation = 'relu' | 'linear';
-
-export interface InputLayerSpec {
-  kind: 'input';
-  /** [channels, height, width] for images, [features] for flat input. */
-  shape: number[];
-  name?: string;
-}
-
-export interface Conv2dLayerSpec {
-  kind: 'conv2d';
-  filters: number;
-  /** Square size or [height, width]. */
-  kernelSize: number | [number, number];
-  /** Default 'relu'. */
-  activation?: Activation;
-  name?: string;
-}
-
-export interface MaxPool2dLayerSpec {
-  kind: 'maxpool2d';
-  /** Square window and stride. */
-  poolSize: number;
-  name?: string;
-}
-
-export interface DenseLayerSpec {
-  kind: 'dense';
-  units: number;
-  /** Default 'relu'. */
-  activation?: Activation;
-  name?: string;
-}
-
-export interface DropoutLayerSpec {
-  kind: 'dropout';
-  /** Probability of dropping a unit during training (inverted dropout: kept units are scaled by 1/(1-rate)). */
-  rate: number;
-  name?: string;
-}
-
-export type LayerSpec =
-  InputLayerSpec | Conv2dLayerSpec | MaxPool2dLayerSpec | DenseLayerSpec | DropoutLayerSpec;
-export type LayerKind = LayerSpec['kind'];
+export type { Activation } from './layers/activation.js';
+export type { Conv2dLayerSpec } from './layers/conv2d.js';
+export type { DenseLayerSpec } from './layers/dense.js';
+export type { DropoutLayerSpec } from './layers/dropout.js';
+export type { InputLayerSpec } from './layers/input.js';
+export type { LayerKind, LayerSpec, ResolvedLayer, ResolvedLayerOf } from './layers/index.js';
+export type { ParamInit, ParamShape } from './layers/layer.js';
+export type { MaxPool2dLayerSpec } from './layers/maxpool2d.js';
+export { sizeOf };
 
 /**
  * A whole network: the first layer is the input, the last produces the outputs.
@@ -74,33 +43,6 @@ export interface NetworkSpec {
   layers: LayerSpec[];
 }
 
-export interface ParamShape {
-  /** 'W' or 'b'. */
-  name: 'W' | 'b';
-  shape: number[];
-}
-
-/** A layer with its defaults filled in and shapes computed. */
-export type ResolvedLayer =
-  | (InputLayerSpec & { name: string; inputShape: number[]; outputShape: number[]; params: ParamShape[] })
-  | (Omit<Conv2dLayerSpec, 'kernelSize' | 'activation'> & {
-      name: string;
-      kernelSize: [number, number];
-      activation: Activation;
-      inputShape: number[];
-      outputShape: number[];
-      params: ParamShape[];
-    })
-  | (MaxPool2dLayerSpec & { name: string; inputShape: number[]; outputShape: number[]; params: ParamShape[] })
-  | (Omit<DenseLayerSpec, 'activation'> & {
-      name: string;
-      activation: Activation;
-      inputShape: number[];
-      outputShape: number[];
-      params: ParamShape[];
-    })
-  | (DropoutLayerSpec & { name: string; inputShape: number[]; outputShape: number[]; params: ParamShape[] });
-
 export interface ResolvedSpec {
   layers: ResolvedLayer[];
   /** Per-sample input shape, e.g. [1, 96, 96] or [9216]. */
@@ -111,27 +53,10 @@ export interface ResolvedSpec {
   outputSize: number;
 }
 
-const DEFAULT_PREFIX: Record<LayerKind, string> = {
-  input: 'input',
-  conv2d: 'conv',
-  maxpool2d: 'pool',
-  dense: 'hidden',
-  dropout: 'dropout',
-};
-
-function positiveInt(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0;
-}
-
-/** Number of values in a shape. */
-export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /**
  * Checks a spec and computes every layer's shapes. Layer names default to
- * the kind plus a per-kind count (`conv1`, `pool1`, `conv2`, `hidden1`; the
- * first layer is `input`, the last `output`).
+ * the kind's prefix plus a per-kind count (`conv1`, `pool1`, `conv2`,
+ * `hidden1`; the first layer is `input`, the last `output`).
  *
  * @throws ShapeError naming the layer whose shape or options do not fit.
  */
@@ -147,111 +72,24 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
     const isLast = index === spec.layers.length - 1;
     const count = (kindCounts.get(layer.kind) ?? 0) + 1;
     kindCounts.set(layer.kind, count);
-    const prefix = DEFAULT_PREFIX[layer.kind] ?? 'layer';
+    const definition = Object.hasOwn(LAYER_DEFINITIONS, layer.kind)
+      ? (LAYER_DEFINITIONS[layer.kind] as LayerDefinition<LayerSpec, ResolvedLayer & ResolvedBase>)
+      : undefined;
+    const prefix = definition?.prefix ?? 'layer';
     const name = layer.name ?? (isLast ? 'output' : index === 0 ? 'input' : `${prefix}${count}`);
     if (names.has(name)) throw new ShapeError(name, 'layer names must be unique');
     names.add(name);
-    const inputShape = shape;
-    if (index === 0) {
-      if (layer.kind !== 'input')
-        throw new ShapeError(name, `the first layer must be 'input', got '${layer.kind}'`);
-      if (
-        !Array.isArray(layer.shape) ||
-        ![1, 3].includes(layer.shape.length) ||
-        !layer.shape.every(positiveInt)
-      ) {
-        throw new ShapeError(
-          name,
-          `input shape must be [channels, height, width] or [features] of positive integers, got ${JSON.stringify(layer.shape)}`,
-        );
-      }
-      shape = [...layer.shape];
-      layers.push({ ...layer, name, inputShape: shape, outputShape: shape, params: [] });
-      return;
+    if (index === 0 && layer.kind !== 'input') {
+      throw new ShapeError(name, `the first layer must be 'input', got '${layer.kind}'`);
     }
-    switch (layer.kind) {
-      case 'input':
-        throw new ShapeError(name, "'input' may only be the first layer");
-      case 'conv2d': {
-        if (inputShape.length !== 3)
-          throw new ShapeError(name, `conv2d needs a [channels, height, width] input, got [${inputShape}]`);
-        if (!positiveInt(layer.filters))
-          throw new ShapeError(name, `filters must be a positive integer, got ${layer.filters}`);
-        const kernel: [number, number] = Array.isArray(layer.kernelSize)
-          ? [layer.kernelSize[0], layer.kernelSize[1]]
-          : [layer.kernelSize, layer.kernelSize];
-        if (!kernel.every(positiveInt))
-          throw new ShapeError(
-            name,
-            `kernelSize must be positive integers, got ${JSON.stringify(layer.kernelSize)}`,
-          );
-        const [c, h, w] = inputShape;
-        const outH = h - kernel[0] + 1;
-        const outW = w - kernel[1] + 1;
-        if (outH < 1 || outW < 1)
-          throw new ShapeError(name, `kernel ${kernel[0]}x${kernel[1]} is larger than its ${h}x${w} input`);
-        shape = [layer.filters, outH, outW];
-        const activation = checkActivation(name, layer.activation);
-        layers.push({
-          ...layer,
-          name,
-          kernelSize: kernel,
-          activation,
-          inputShape,
-          outputShape: shape,
-          params: [
-            { name: 'W', shape: [layer.filters, c, kernel[0], kernel[1]] },
-            { name: 'b', shape: [layer.filters] },
-          ],
-        });
-        return;
-      }
-      case 'maxpool2d': {
-        if (inputShape.length !== 3)
-          throw new ShapeError(
-            name,
-            `maxpool2d needs a [channels, height, width] input, got [${inputShape}]`,
-          );
-        if (!positiveInt(layer.poolSize))
-          throw new ShapeError(name, `poolSize must be a positive integer, got ${layer.poolSize}`);
-        const [c, h, w] = inputShape;
-        const outH = Math.floor(h / layer.poolSize);
-        const outW = Math.floor(w / layer.poolSize);
-        if (outH < 1 || outW < 1)
-          throw new ShapeError(name, `pool ${layer.poolSize} is larger than its ${h}x${w} input`);
-        shape = [c, outH, outW];
-        layers.push({ ...layer, name, inputShape, outputShape: shape, params: [] });
-        return;
-      }
-      case 'dense': {
-        if (!positiveInt(layer.units))
-          throw new ShapeError(name, `units must be a positive integer, got ${layer.units}`);
-        const inUnits = sizeOf(inputShape);
-        shape = [layer.units];
-        const activation = checkActivation(name, layer.activation);
-        layers.push({
-          ...layer,
-          name,
-          activation,
-          inputShape,
-          outputShape: shape,
-          params: [
-            { name: 'W', shape: [inUnits, layer.units] },
-            { name: 'b', shape: [layer.units] },
-          ],
-        });
-        return;
-      }
-      case 'dropout': {
-        if (typeof layer.rate !== 'number' || !(layer.rate >= 0 && layer.rate < 1)) {
-          throw new ShapeError(name, `rate must be in [0, 1), got ${layer.rate}`);
-        }
-        layers.push({ ...layer, name, inputShape, outputShape: shape, params: [] });
-        return;
-      }
-      default:
-        throw new ShapeError(name, `unknown layer kind '${(layer as { kind: string }).kind}'`);
+    if (index > 0 && layer.kind === 'input')
+      throw new ShapeError(name, "'input' may only be the first layer");
+    if (!definition) {
+      throw new ShapeError(name, `unknown layer kind '${(layer as { kind: string }).kind}'`);
     }
+    const resolved = definition.resolve(layer, shape, name);
+    shape = resolved.outputShape;
+    layers.push(resolved);
   });
   const last = layers[layers.length - 1];
   if (last.outputShape.length !== 1) {
@@ -268,14 +106,46 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
   };
 }
 
-function checkActivation(name: string, activation: Activation | undefined): Activation {
-  const value = activation ?? 'relu';
-  if (value !== 'relu' && value !== 'linear')
-    throw new ShapeError(name, `activation must be 'relu' or 'linear', got '${value}'`);
-  return value;
-}
-
 /** The name under which a parameter travels: `${layer}.${param}`, e.g. `conv1.W`. */
 export function paramKey(layer: string, param: string): string {
   return `${layer}.${param}`;
+}
+
+/** A tensor of a network with its layer and whether the optimiser trains it. */
+export interface WeightInfo extends ParamShape {
+  /** `layer.param`, e.g. `bn1.mean`. */
+  key: string;
+  layer: string;
+  trainable: boolean;
+}
+
+/**
+ * Every tensor a network's weights hold, in the order engines list them: per
+ * layer, its trainable parameters then its state. `getWeights`/`setWeights`
+ * and model files carry all of them; gradients and optimiser state only the
+ * trainable ones.
+ *
+ * @example
+ * weightInfos(resolveSpec(spec)).filter((w) => w.trainable).map((w) => w.key); // ['conv1.W', 'conv1.b', ...]
+ */
+export function weightInfos(spec: ResolvedSpec): WeightInfo[] {
+  return spec.layers.flatMap((layer) => [
+    ...layer.params.map((p) => ({
+      ...p,
+      key: paramKey(layer.name, p.name),
+      layer: layer.name,
+      trainable: true,
+    })),
+    ...layer.state.map((p) => ({
+      ...p,
+      key: paramKey(layer.name, p.name),
+      layer: layer.name,
+      trainable: false,
+    })),
+  ]);
+}
+
+/** A layer's trainable parameters and state together, as its weights travel. */
+export function layerTensors(layer: ResolvedLayer): ParamShape[] {
+  return [...layer.params, ...layer.state];
 }

@@ -21,7 +21,7 @@
 import CRC32 from 'crc-32';
 import type { NamedTensor } from '../engine/engine.js';
 import { ModelFileError } from '../errors.js';
-import { resolveSpec, sizeOf, type NetworkSpec } from '../nn/spec.js';
+import { layerTensors, resolveSpec, sizeOf, type NetworkSpec } from '../nn/spec.js';
 import type { BatchIteratorConfig } from './batch-iterator.js';
 import type { CallbackConfig } from './callbacks/types.js';
 import { historyFromJson, type EpochRecord } from './history.js';
@@ -37,6 +37,7 @@ export interface ModelContent {
   spec: NetworkSpec;
   /** The run's seed: every random stream (init, shuffle, flips, dropout, split) derives from it. */
   seed: number;
+  /** Parameters and non-trainable layer state (batch norm's running `mean` and `var`), see `weightInfos`. */
   weights: NamedTensor[];
   /** Nesterov velocities, one per parameter; null for a net that never trained. */
   optimizerState: NamedTensor[] | null;
@@ -210,11 +211,12 @@ function checkContent(content: unknown, fail: (detail: string) => never): ModelC
     return fail(`the network spec is invalid: ${(error as Error).message}`);
   }
   if (typeof c.seed !== 'number') fail('seed is missing');
-  const checkTensors = (tensors: unknown, what: string) => {
+  // Weights hold every layer's parameters and its state (batch norm's running statistics).
+  const checkTensors = (tensors: unknown, what: string, withState = false) => {
     if (!Array.isArray(tensors)) fail(`${what} is missing`);
     const byName = new Map((tensors as NamedTensor[]).map((t) => [t.name, t]));
     for (const layer of resolved.layers) {
-      for (const param of layer.params) {
+      for (const param of withState ? layerTensors(layer) : layer.params) {
         const name = `${layer.name}.${param.name}`;
         const tensor = byName.get(name);
         if (!tensor || !(tensor.data instanceof Float32Array)) fail(`${what}: parameter ${name} is missing`);
@@ -224,7 +226,7 @@ function checkContent(content: unknown, fail: (detail: string) => never): ModelC
       }
     }
   };
-  checkTensors(c.weights, 'weights');
+  checkTensors(c.weights, 'weights', true);
   if (c.optimizerState !== null) checkTensors(c.optimizerState, 'optimizer state');
   if (!c.variables || typeof c.variables !== 'object') fail('variables are missing');
   try {

@@ -4,7 +4,7 @@
  * general net, whose layers all fit except the output layer.
  */
 import type { NamedTensor } from '../engine/engine.js';
-import { paramKey, type ResolvedLayer, type ResolvedSpec } from '../nn/spec.js';
+import { layerTensors, paramKey, type ResolvedLayer, type ResolvedSpec } from '../nn/spec.js';
 
 /** What a transfer copied and skipped, and the resulting full weight list. */
 export interface ParamsReport {
@@ -15,7 +15,9 @@ export interface ParamsReport {
 }
 
 function shapesOf(layer: ResolvedLayer): string {
-  return layer.params.map((p) => `${p.name} ${p.shape.join('x')}`).join(', ');
+  return layerTensors(layer)
+    .map((p) => `${p.name} ${p.shape.join('x')}`)
+    .join(', ');
 }
 
 /**
@@ -47,11 +49,11 @@ export function matchParams(
       report.skipped.push({ layer: layer.name, reason: 'no layer of that name or position in the source' });
       return;
     }
+    const mine = layerTensors(layer);
+    const theirs = layerTensors(candidate);
     const same =
-      candidate.params.length === layer.params.length &&
-      candidate.params.every(
-        (p, i) => p.name === layer.params[i].name && p.shape.join('x') === layer.params[i].shape.join('x'),
-      );
+      theirs.length === mine.length &&
+      theirs.every((p, i) => p.name === mine[i].name && p.shape.join('x') === mine[i].shape.join('x'));
     if (!same) {
       report.skipped.push({
         layer: layer.name,
@@ -60,7 +62,8 @@ export function matchParams(
       return;
     }
     used.add(candidate.name);
-    for (const param of layer.params) {
+    // Layer state (batch norm's running statistics) travels with the parameters.
+    for (const param of mine) {
       const from = sourceByName.get(paramKey(candidate.name, param.name));
       if (!from) throw new Error(`source weights lack ${paramKey(candidate.name, param.name)}`);
       weights.set(paramKey(layer.name, param.name), {

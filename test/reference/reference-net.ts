@@ -8,9 +8,17 @@
  * which are precise enough to judge float32 engines. Dropout multiplies by
  * the given masks and is the identity without them, as in Network.gradients.
  */
-import type { NamedTensor } from '../../src/engine/engine.js';
+import { activate, type ResolvedActivation } from '../../src/nn/layers/activation.js';
+import {
+  paramKey,
+  sizeOf,
+  type LayerKind,
+  type ResolvedLayer,
+  type ResolvedLayerOf,
+  type ResolvedSpec,
+} from '../../src/nn/spec.js';
+import type { NamedTensor } from '../../src/nn/tensor.js';
 import { Rng } from '../../src/random/rng.js';
-import { paramKey, sizeOf, type ResolvedSpec } from '../../src/nn/spec.js';
 
 export type Params = Map<string, Float64Array>;
 
@@ -44,6 +52,196 @@ export function toParams(weights: NamedTensor[]): Params {
   return new Map(weights.map((w) => [w.name, Float64Array.from(w.data)]));
 }
 
+/** What a layer's reference code gets besides its input. */
+interface RefContext {
+  n: number;
+  params: Params;
+  masks?: Masks;
+  /** Training mode (batch statistics); inference mode uses the running statistics. */
+  training: boolean;
+}
+
+/**
+ * One layer kind's float64 maths: `forward` maps the layer's input (n samples,
+ * NCHW) to its output; `backward` gets the forward's input and output and the
+ * gradient of the output, adds the layer's parameter gradients to `grads` and
+ * returns the gradient of its input. Straight loops, no cleverness.
+ */
+interface RefLayer<K extends LayerKind> {
+  forward(layer: ResolvedLayerOf<K>, input: Float64Array, ctx: RefContext): Float64Array;
+  backward(
+    layer: ResolvedLayerOf<K>,
+    input: Float64Array,
+    output: Float64Array,
+    grad: Float64Array,
+    ctx: RefContext,
+    grads: Params,
+  ): Float64Array;
+}
+
+const param = (ctx: RefContext, layer: string, name: string): Float64Array =>
+  ctx.params.get(paramKey(layer, name))!;
+
+/** The activation's derivative from its output (the sign of the output is that of the input). */
+function activationSlope(a: ResolvedActivation, out: number): number {
+  return a.activation === 'linear' || out > 0 ? 1 : a.leakiness;
+}
+
+const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
+  input: {
+    forward: (_layer, input) => input,
+    backward: (_layer, _input, _output, grad) => grad,
+  },
+  conv2d: {
+    forward(layer, input, ctx) {
+      const { n } = ctx;
+      const [c, h, wd] = layer.inputShape;
+      const [f, oh, ow] = layer.outputShape;
+      const [kh, kw] = layer.kernelSize;
+      const W = param(ctx, layer.name, 'W');
+      const b = param(ctx, layer.name, 'b');
+      const out = new Float64Array(n * f * oh * ow);
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < f; o++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              let sum = b[o];
+              for (let ci = 0; ci < c; ci++)
+                for (let u = 0; u < kh; u++)
+                  for (let v = 0; v < kw; v++) {
+                    sum +=
+                      input[((s * c + ci) * h + i + u) * wd + j + v] * W[((o * c + ci) * kh + u) * kw + v];
+                  }
+              out[((s * f + o) * oh + i) * ow + j] = activate(layer, sum);
+            }
+      return out;
+    },
+    backward(layer, input, outAct, grad, ctx, grads) {
+      const { n } = ctx;
+      const [c, h, wd] = layer.inputShape;
+      const [f, oh, ow] = layer.outputShape;
+      const [kh, kw] = layer.kernelSize;
+      const W = param(ctx, layer.name, 'W');
+      const gW = new Float64Array(W.length);
+      const gb = new Float64Array(f);
+      const gradIn = new Float64Array(input.length);
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < f; o++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              const at = ((s * f + o) * oh + i) * ow + j;
+              const g = grad[at] * activationSlope(layer, outAct[at]);
+              if (g === 0) continue;
+              gb[o] += g;
+              for (let ci = 0; ci < c; ci++)
+                for (let u = 0; u < kh; u++)
+                  for (let v = 0; v < kw; v++) {
+                    const xi = ((s * c + ci) * h + i + u) * wd + j + v;
+                    const wi = ((o * c + ci) * kh + u) * kw + v;
+                    gW[wi] += g * input[xi];
+                    gradIn[xi] += g * W[wi];
+                  }
+            }
+      grads.set(paramKey(layer.name, 'W'), gW);
+      grads.set(paramKey(layer.name, 'b'), gb);
+      return gradIn;
+    },
+  },
+  maxpool2d: {
+    forward(layer, input, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const [, oh, ow] = layer.outputShape;
+      const p = layer.poolSize;
+      const out = new Float64Array(n * c * oh * ow);
+      for (let s = 0; s < n; s++)
+        for (let ci = 0; ci < c; ci++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              let best = -Infinity;
+              for (let u = 0; u < p; u++)
+                for (let v = 0; v < p; v++) {
+                  best = Math.max(best, input[((s * c + ci) * h + i * p + u) * wd + j * p + v]);
+                }
+              out[((s * c + ci) * oh + i) * ow + j] = best;
+            }
+      return out;
+    },
+    backward(layer, input, _output, grad, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const [, oh, ow] = layer.outputShape;
+      const p = layer.poolSize;
+      const gradIn = new Float64Array(input.length);
+      for (let s = 0; s < n; s++)
+        for (let ci = 0; ci < c; ci++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              let bestAt = -1;
+              for (let u = 0; u < p; u++)
+                for (let v = 0; v < p; v++) {
+                  const at = ((s * c + ci) * h + i * p + u) * wd + j * p + v;
+                  if (bestAt < 0 || input[at] > input[bestAt]) bestAt = at;
+                }
+              gradIn[bestAt] += grad[((s * c + ci) * oh + i) * ow + j];
+            }
+      return gradIn;
+    },
+  },
+  dense: {
+    forward(layer, input, ctx) {
+      const { n } = ctx;
+      const inUnits = sizeOf(layer.inputShape);
+      const units = layer.units;
+      const W = param(ctx, layer.name, 'W');
+      const b = param(ctx, layer.name, 'b');
+      const out = new Float64Array(n * units);
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < units; o++) {
+          let sum = b[o];
+          for (let i = 0; i < inUnits; i++) sum += input[s * inUnits + i] * W[i * units + o];
+          out[s * units + o] = activate(layer, sum);
+        }
+      return out;
+    },
+    backward(layer, input, outAct, grad, ctx, grads) {
+      const { n } = ctx;
+      const inUnits = sizeOf(layer.inputShape);
+      const units = layer.units;
+      const W = param(ctx, layer.name, 'W');
+      const gW = new Float64Array(W.length);
+      const gb = new Float64Array(units);
+      const gradIn = new Float64Array(input.length);
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < units; o++) {
+          const at = s * units + o;
+          const g = grad[at] * activationSlope(layer, outAct[at]);
+          if (g === 0) continue;
+          gb[o] += g;
+          for (let i = 0; i < inUnits; i++) {
+            gW[i * units + o] += g * input[s * inUnits + i];
+            gradIn[s * inUnits + i] += g * W[i * units + o];
+          }
+        }
+      grads.set(paramKey(layer.name, 'W'), gW);
+      grads.set(paramKey(layer.name, 'b'), gb);
+      return gradIn;
+    },
+  },
+  dropout: {
+    forward(layer, input, { masks }) {
+      const mask = masks?.get(layer.name);
+      return mask ? input.map((v, k) => v * mask[k]) : input;
+    },
+    backward(layer, _input, _output, grad, { masks }) {
+      const mask = masks?.get(layer.name);
+      return mask ? grad.map((v, k) => v * mask[k]) : Float64Array.from(grad);
+    },
+  },
+};
+
+function refLayer(layer: ResolvedLayer): RefLayer<LayerKind> {
+  return REFERENCE[layer.kind] as RefLayer<LayerKind>;
+}
+
 /**
  * The output of every layer for a batch of `n` samples, `n * sizeOf(outputShape)`
  * values each, indexed like `spec.layers` (index 0 is the input itself).
@@ -52,89 +250,29 @@ function forwardActivations(
   spec: ResolvedSpec,
   params: Params,
   x: Float32Array,
-  masks?: Masks,
+  masks: Masks | undefined,
+  training: boolean,
 ): Float64Array[] {
-  const n = x.length / spec.inputSize;
+  const ctx: RefContext = { n: x.length / spec.inputSize, params, masks, training };
   const acts: Float64Array[] = [Float64Array.from(x)];
-  for (const layer of spec.layers.slice(1)) {
-    const input = acts[acts.length - 1];
-    let out: Float64Array;
-    switch (layer.kind) {
-      case 'conv2d': {
-        const [c, h, wd] = layer.inputShape;
-        const [f, oh, ow] = layer.outputShape;
-        const [kh, kw] = layer.kernelSize;
-        const W = params.get(paramKey(layer.name, 'W'))!;
-        const b = params.get(paramKey(layer.name, 'b'))!;
-        out = new Float64Array(n * f * oh * ow);
-        for (let s = 0; s < n; s++)
-          for (let o = 0; o < f; o++)
-            for (let i = 0; i < oh; i++)
-              for (let j = 0; j < ow; j++) {
-                let sum = b[o];
-                for (let ci = 0; ci < c; ci++)
-                  for (let u = 0; u < kh; u++)
-                    for (let v = 0; v < kw; v++) {
-                      sum +=
-                        input[((s * c + ci) * h + i + u) * wd + j + v] * W[((o * c + ci) * kh + u) * kw + v];
-                    }
-                out[((s * f + o) * oh + i) * ow + j] = layer.activation === 'relu' ? Math.max(0, sum) : sum;
-              }
-        break;
-      }
-      case 'maxpool2d': {
-        const [c, h, wd] = layer.inputShape;
-        const [, oh, ow] = layer.outputShape;
-        const p = layer.poolSize;
-        out = new Float64Array(n * c * oh * ow);
-        for (let s = 0; s < n; s++)
-          for (let ci = 0; ci < c; ci++)
-            for (let i = 0; i < oh; i++)
-              for (let j = 0; j < ow; j++) {
-                let best = -Infinity;
-                for (let u = 0; u < p; u++)
-                  for (let v = 0; v < p; v++) {
-                    best = Math.max(best, input[((s * c + ci) * h + i * p + u) * wd + j * p + v]);
-                  }
-                out[((s * c + ci) * oh + i) * ow + j] = best;
-              }
-        break;
-      }
-      case 'dense': {
-        const inUnits = sizeOf(layer.inputShape);
-        const units = layer.units;
-        const W = params.get(paramKey(layer.name, 'W'))!;
-        const b = params.get(paramKey(layer.name, 'b'))!;
-        out = new Float64Array(n * units);
-        for (let s = 0; s < n; s++)
-          for (let o = 0; o < units; o++) {
-            let sum = b[o];
-            for (let i = 0; i < inUnits; i++) sum += input[s * inUnits + i] * W[i * units + o];
-            out[s * units + o] = layer.activation === 'relu' ? Math.max(0, sum) : sum;
-          }
-        break;
-      }
-      case 'dropout': {
-        const mask = masks?.get(layer.name);
-        out = mask ? input.map((v, k) => v * mask[k]) : input;
-        break;
-      }
-      default:
-        throw new Error(`unexpected layer ${layer.kind}`);
-    }
-    acts.push(out);
-  }
+  for (const layer of spec.layers.slice(1))
+    acts.push(refLayer(layer).forward(layer, acts[acts.length - 1], ctx));
   return acts;
 }
 
-/** Outputs of a batch of `n` samples, `n * outputSize` values. */
+/**
+ * Outputs of a batch of `n` samples, `n * outputSize` values; in training
+ * mode (batch statistics) unless `training` is false (running statistics, as
+ * `predict`). Dropout only by the given masks.
+ */
 export function referenceForward(
   spec: ResolvedSpec,
   params: Params,
   x: Float32Array,
   masks?: Masks,
+  training = true,
 ): Float64Array {
-  const acts = forwardActivations(spec, params, x, masks);
+  const acts = forwardActivations(spec, params, x, masks, training);
   return acts[acts.length - 1];
 }
 
@@ -160,7 +298,11 @@ export function referenceLoss(
   return maskedMse(referenceForward(spec, params, x, masks), y);
 }
 
-/** Forward pass, masked MSE and the hand-derived gradients of every parameter. */
+/**
+ * Forward pass in training mode (batch statistics; dropout by `masks`),
+ * masked MSE and the hand-derived gradients of every trainable parameter:
+ * what `Network.gradients` computes.
+ */
 export function referencePass(
   spec: ResolvedSpec,
   weights: NamedTensor[] | Params,
@@ -170,98 +312,22 @@ export function referencePass(
 ): ReferenceResult {
   const params = weights instanceof Map ? weights : toParams(weights);
   const n = x.length / spec.inputSize;
-  const acts = forwardActivations(spec, params, x, masks);
+  const acts = forwardActivations(spec, params, x, masks, true);
   const output = acts[acts.length - 1];
   const loss = maskedMse(output, y);
 
   let present = 0;
   for (let i = 0; i < output.length; i++) if (!Number.isNaN(y[i])) present++;
-  let grad = new Float64Array(output.length);
+  let grad: Float64Array = new Float64Array(output.length);
   for (let i = 0; i < output.length; i++) {
     grad[i] = Number.isNaN(y[i]) || present === 0 ? 0 : (2 * (output[i] - y[i])) / present;
   }
 
   const grads: Params = new Map();
+  const ctx: RefContext = { n, params, masks, training: true };
   for (let l = spec.layers.length - 1; l >= 1; l--) {
     const layer = spec.layers[l];
-    const input = acts[l - 1];
-    const outAct = acts[l];
-    const gradIn = new Float64Array(input.length);
-    switch (layer.kind) {
-      case 'conv2d': {
-        const [c, h, wd] = layer.inputShape;
-        const [f, oh, ow] = layer.outputShape;
-        const [kh, kw] = layer.kernelSize;
-        const W = params.get(paramKey(layer.name, 'W'))!;
-        const gW = new Float64Array(W.length);
-        const gb = new Float64Array(f);
-        for (let s = 0; s < n; s++)
-          for (let o = 0; o < f; o++)
-            for (let i = 0; i < oh; i++)
-              for (let j = 0; j < ow; j++) {
-                const at = ((s * f + o) * oh + i) * ow + j;
-                const g = layer.activation === 'relu' && outAct[at] <= 0 ? 0 : grad[at];
-                if (g === 0) continue;
-                gb[o] += g;
-                for (let ci = 0; ci < c; ci++)
-                  for (let u = 0; u < kh; u++)
-                    for (let v = 0; v < kw; v++) {
-                      const xi = ((s * c + ci) * h + i + u) * wd + j + v;
-                      const wi = ((o * c + ci) * kh + u) * kw + v;
-                      gW[wi] += g * input[xi];
-                      gradIn[xi] += g * W[wi];
-                    }
-              }
-        grads.set(paramKey(layer.name, 'W'), gW);
-        grads.set(paramKey(layer.name, 'b'), gb);
-        break;
-      }
-      case 'maxpool2d': {
-        const [c, h, wd] = layer.inputShape;
-        const [, oh, ow] = layer.outputShape;
-        const p = layer.poolSize;
-        for (let s = 0; s < n; s++)
-          for (let ci = 0; ci < c; ci++)
-            for (let i = 0; i < oh; i++)
-              for (let j = 0; j < ow; j++) {
-                let bestAt = -1;
-                for (let u = 0; u < p; u++)
-                  for (let v = 0; v < p; v++) {
-                    const at = ((s * c + ci) * h + i * p + u) * wd + j * p + v;
-                    if (bestAt < 0 || input[at] > input[bestAt]) bestAt = at;
-                  }
-                gradIn[bestAt] += grad[((s * c + ci) * oh + i) * ow + j];
-              }
-        break;
-      }
-      case 'dense': {
-        const inUnits = sizeOf(layer.inputShape);
-        const units = layer.units;
-        const W = params.get(paramKey(layer.name, 'W'))!;
-        const gW = new Float64Array(W.length);
-        const gb = new Float64Array(units);
-        for (let s = 0; s < n; s++)
-          for (let o = 0; o < units; o++) {
-            const at = s * units + o;
-            const g = layer.activation === 'relu' && outAct[at] <= 0 ? 0 : grad[at];
-            if (g === 0) continue;
-            gb[o] += g;
-            for (let i = 0; i < inUnits; i++) {
-              gW[i * units + o] += g * input[s * inUnits + i];
-              gradIn[s * inUnits + i] += g * W[i * units + o];
-            }
-          }
-        grads.set(paramKey(layer.name, 'W'), gW);
-        grads.set(paramKey(layer.name, 'b'), gb);
-        break;
-      }
-      case 'dropout': {
-        const mask = masks?.get(layer.name);
-        for (let k = 0; k < gradIn.length; k++) gradIn[k] = mask ? grad[k] * mask[k] : grad[k];
-        break;
-      }
-    }
-    grad = gradIn;
+    grad = refLayer(layer).backward(layer, acts[l - 1], acts[l], grad, ctx, grads);
   }
   return { output, loss, grads };
 }

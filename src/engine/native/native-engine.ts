@@ -14,23 +14,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ConfigError, EngineUnavailableError, ShapeError } from '../../errors.js';
-import { paramKey, resolveSpec, type NetworkSpec, type ResolvedSpec } from '../../nn/spec.js';
+import {
+  resolveSpec,
+  weightInfos,
+  type NetworkSpec,
+  type ResolvedLayer,
+  type ResolvedSpec,
+} from '../../nn/spec.js';
 import type { CompileOptions, Engine, NamedTensor, Network, TrainStepOptions } from '../engine.js';
 
-/** Layer description the addon reads (see parse_layer in native/addon.cc). */
-interface AddonLayer {
-  kind: string;
-  name: string;
-  relu: boolean;
-  filters?: number;
-  kernelH?: number;
-  kernelW?: number;
-  poolSize?: number;
-  units?: number;
-  rate?: number;
-  inShape: number[];
-  outShape: number[];
-}
+/**
+ * The addon reads the resolved layers themselves (see parse_layer in
+ * native/addon.cc): every kind's fields by their spec names, so nothing here
+ * knows about layer kinds.
+ */
+type AddonLayer = ResolvedLayer;
 
 interface AddonNetwork {
   predict(x: Float32Array): Promise<Float32Array>;
@@ -142,32 +140,7 @@ export async function loadNativeEngine(options: { threads?: number } = {}): Prom
 }
 
 function toAddonLayers(spec: ResolvedSpec): AddonLayer[] {
-  return spec.layers.map((layer) => {
-    const base = {
-      kind: layer.kind,
-      name: layer.name,
-      inShape: layer.inputShape,
-      outShape: layer.outputShape,
-    };
-    switch (layer.kind) {
-      case 'conv2d':
-        return {
-          ...base,
-          relu: layer.activation === 'relu',
-          filters: layer.filters,
-          kernelH: layer.kernelSize[0],
-          kernelW: layer.kernelSize[1],
-        };
-      case 'dense':
-        return { ...base, relu: layer.activation === 'relu', units: layer.units };
-      case 'maxpool2d':
-        return { ...base, relu: false, poolSize: layer.poolSize };
-      case 'dropout':
-        return { ...base, relu: false, rate: layer.rate };
-      default:
-        return { ...base, relu: false };
-    }
-  });
+  return spec.layers;
 }
 
 interface ParamInfo {
@@ -195,14 +168,14 @@ export class NativeNetwork implements Network {
     /** Threads (OpenMP team size) this network computes with. */
     readonly threads: number,
   ) {
-    this.params = spec.layers.flatMap((layer) =>
-      layer.params.map((param) => ({
-        name: paramKey(layer.name, param.name),
-        layer: layer.name,
-        shape: [...param.shape],
-        size: param.shape.reduce((a, b) => a * b, 1),
-      })),
-    );
+    this.params = weightInfos(spec)
+      .filter((info) => info.trainable)
+      .map((info) => ({
+        name: info.key,
+        layer: info.layer,
+        shape: [...info.shape],
+        size: info.shape.reduce((a, b) => a * b, 1),
+      }));
   }
 
   // One call at a time per network: the addon refuses overlapping calls, so queue them. The addon copies

@@ -5,17 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors.js';
-import { paramKey, sizeOf, type ResolvedLayer, type ResolvedSpec } from '../../nn/spec.js';
+import { sizeOf, weightInfos, type LayerKind, type ResolvedLayer, type ResolvedSpec } from '../../nn/spec.js';
 import type { NamedTensor, Network, TrainStepOptions } from '../engine.js';
-import { dropoutMask } from './dropout-mask.js';
-import {
-  flattenChw,
-  inputToTfjs,
-  nchwValuesToTfjs,
-  paramShapeInTfjs,
-  paramToBoundary,
-  paramToTfjs,
-} from './layout.js';
+import { inputToTfjs, paramShapeInTfjs, paramToBoundary, paramToTfjs } from './layout.js';
+import { TFJS_LAYERS, type TfjsLayerBuilder, type TfjsLayerContext } from './tfjs-layers.js';
 
 /** Floats of the largest activation per inference chunk (128 MiB): bounds memory when predicting many images. */
 const CHUNK_FLOATS = 2 ** 25;
@@ -26,7 +19,13 @@ interface ParamSlot {
   /** Boundary shape. */
   shape: number[];
   value: tf.Variable;
-  velocity: tf.Variable;
+  /** Null for layer state (not trained by the optimiser). */
+  velocity: tf.Variable | null;
+}
+
+interface LayerVariables {
+  params: Record<string, tf.Variable>;
+  state: Record<string, tf.Variable>;
 }
 
 interface Targets {
@@ -44,9 +43,12 @@ export class TfjsNetwork implements Network {
   readonly spec: ResolvedSpec;
   readonly engineName: string;
   private readonly backend: string;
+  /** Trainable parameters, in spec order. */
   private readonly slots: ParamSlot[] = [];
+  /** Parameters and layer state, in the order of `weightInfos`. */
+  private readonly weightSlots: ParamSlot[] = [];
   private readonly byKey = new Map<string, ParamSlot>();
-  private readonly params = new Map<string, { W?: tf.Variable; b?: tf.Variable }>();
+  private readonly variables = new Map<string, LayerVariables>();
   private readonly chunkSize: number;
   private disposed = false;
 
@@ -55,23 +57,21 @@ export class TfjsNetwork implements Network {
     this.spec = spec;
     this.engineName = engineName;
     this.backend = backend;
-    for (const layer of spec.layers) {
-      const entry: { W?: tf.Variable; b?: tf.Variable } = {};
-      for (const param of layer.params) {
-        const internal = paramShapeInTfjs(param.shape);
-        const slot: ParamSlot = {
-          key: paramKey(layer.name, param.name),
-          layer: layer.name,
-          shape: [...param.shape],
-          // tidy frees the zeros; variables are never freed by tidy.
-          value: tf.tidy(() => tf.variable(tf.zeros(internal), true)),
-          velocity: tf.tidy(() => tf.variable(tf.zeros(internal), false)),
-        };
-        entry[param.name] = slot.value;
-        this.slots.push(slot);
-        this.byKey.set(slot.key, slot);
-      }
-      this.params.set(layer.name, entry);
+    for (const layer of spec.layers) this.variables.set(layer.name, { params: {}, state: {} });
+    for (const info of weightInfos(spec)) {
+      const internal = paramShapeInTfjs(info.shape);
+      const slot: ParamSlot = {
+        key: info.key,
+        layer: info.layer,
+        shape: [...info.shape],
+        // tidy frees the zeros; variables are never freed by tidy.
+        value: tf.tidy(() => tf.variable(tf.zeros(internal), info.trainable)),
+        velocity: info.trainable ? tf.tidy(() => tf.variable(tf.zeros(internal), false)) : null,
+      };
+      this.variables.get(info.layer)![info.trainable ? 'params' : 'state'][info.name] = slot.value;
+      if (info.trainable) this.slots.push(slot);
+      this.weightSlots.push(slot);
+      this.byKey.set(slot.key, slot);
     }
     const largest = Math.max(...spec.layers.map((layer) => sizeOf(layer.outputShape)));
     this.chunkSize = Math.max(1, Math.min(1024, Math.floor(CHUNK_FLOATS / largest)));
@@ -97,14 +97,15 @@ export class TfjsNetwork implements Network {
     const n = this.batchCount(x, y);
     const { learningRate, momentum, dropoutSeed } = options;
     const loss = tf.tidy(() => {
-      const { value, grads } = this.lossAndGradients(x, y, n, dropoutSeed);
+      const { value, grads } = this.lossAndGradients(x, y, n, dropoutSeed, true);
       for (const slot of this.slots) {
         const g = grads[slot.value.name];
         // Lasagne's Nesterov momentum, as engine.ts defines it.
+        const velocity = slot.velocity!;
         const step = tf.mul(g, learningRate);
-        const v = tf.sub(tf.mul(slot.velocity, momentum), step);
+        const v = tf.sub(tf.mul(velocity, momentum), step);
         slot.value.assign(tf.sub(tf.add(slot.value, tf.mul(v, momentum)), step));
-        slot.velocity.assign(v);
+        velocity.assign(v);
       }
       return value;
     });
@@ -140,15 +141,18 @@ export class TfjsNetwork implements Network {
     await this.ready();
     const n = this.batchCount(x, y);
     const tensors = tf.tidy(() => {
-      const { grads } = this.lossAndGradients(x, y, n, undefined);
+      const { grads } = this.lossAndGradients(x, y, n, undefined, false);
       return this.slots.map((slot) => paramToBoundary(grads[slot.value.name]));
     });
-    return this.read(tensors);
+    return this.read(tensors, this.slots);
   }
 
   async getWeights(): Promise<NamedTensor[]> {
     await this.ready();
-    return this.read(tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.value))));
+    return this.read(
+      tf.tidy(() => this.weightSlots.map((slot) => paramToBoundary(slot.value))),
+      this.weightSlots,
+    );
   }
 
   async setWeights(weights: NamedTensor[]): Promise<void> {
@@ -158,7 +162,10 @@ export class TfjsNetwork implements Network {
 
   async getOptimizerState(): Promise<NamedTensor[]> {
     await this.ready();
-    return this.read(tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.velocity))));
+    return this.read(
+      tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.velocity!))),
+      this.slots,
+    );
   }
 
   async setOptimizerState(state: NamedTensor[]): Promise<void> {
@@ -169,9 +176,9 @@ export class TfjsNetwork implements Network {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const slot of this.slots) {
+    for (const slot of this.weightSlots) {
       slot.value.dispose();
-      slot.velocity.dispose();
+      slot.velocity?.dispose();
     }
   }
 
@@ -199,12 +206,16 @@ export class TfjsNetwork implements Network {
     return n;
   }
 
-  /** Masked MSE and its gradients; call inside tf.tidy. `dropoutSeed` undefined: no dropout. */
+  /**
+   * Masked MSE and its gradients in training mode; call inside tf.tidy.
+   * `dropoutSeed` undefined: no dropout; `updateState`: update layer state (training steps).
+   */
   private lossAndGradients(
     x: Float32Array,
     y: Float32Array,
     n: number,
     dropoutSeed: number | undefined,
+    updateState: boolean,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     const xs = inputToTfjs(x, n, this.spec.inputShape);
     const targets = maskTargets(y, n, this.spec.outputSize);
@@ -212,7 +223,7 @@ export class TfjsNetwork implements Network {
     const denominator = Math.max(targets.present, 1);
     return tf.variableGrads(
       () => {
-        const pred = this.forward(xs, dropoutSeed);
+        const pred = this.forward(xs, { training: true, dropoutSeed, updateState });
         return tf.div(
           tf.sum(tf.mul(tf.squaredDifference(pred, targets.y), targets.mask)),
           denominator,
@@ -222,53 +233,35 @@ export class TfjsNetwork implements Network {
     );
   }
 
-  /** The layer stack on an NHWC (or flat) batch; dropout only when a seed is given. */
-  private forward(x: tf.Tensor, dropoutSeed?: number): tf.Tensor2D {
+  /** The layer stack on an NHWC (or flat) batch; inference mode unless `mode` says otherwise. */
+  private forward(
+    x: tf.Tensor,
+    mode: Pick<TfjsLayerContext, 'training' | 'dropoutSeed' | 'updateState'> = {
+      training: false,
+      updateState: false,
+    },
+  ): tf.Tensor2D {
     let h = x;
-    for (const layer of this.spec.layers) h = this.applyLayer(layer, h, dropoutSeed);
+    for (const layer of this.spec.layers) h = this.applyLayer(layer, h, mode);
     return h as tf.Tensor2D;
   }
 
-  private applyLayer(layer: ResolvedLayer, h: tf.Tensor, dropoutSeed: number | undefined): tf.Tensor {
-    switch (layer.kind) {
-      case 'input':
-        return h;
-      case 'conv2d': {
-        const { W, b } = this.params.get(layer.name)!;
-        return tf.fused.conv2d({
-          x: h as tf.Tensor4D,
-          filter: W as tf.Tensor4D,
-          bias: b,
-          strides: 1,
-          pad: 'valid',
-          activation: layer.activation,
-        });
-      }
-      case 'maxpool2d':
-        return tf.maxPool(h as tf.Tensor4D, layer.poolSize, layer.poolSize, 'valid');
-      case 'dense': {
-        const { W, b } = this.params.get(layer.name)!;
-        return tf.fused.matMul({
-          a: flattenChw(h),
-          b: W as tf.Tensor2D,
-          bias: b,
-          activation: layer.activation,
-        });
-      }
-      case 'dropout': {
-        if (dropoutSeed === undefined || layer.rate === 0) return h;
-        const mask = dropoutMask(dropoutSeed, layer.name, layer.rate, h.size);
-        return tf.mul(h, nchwValuesToTfjs(mask, h.shape));
-      }
-    }
+  private applyLayer(
+    layer: ResolvedLayer,
+    h: tf.Tensor,
+    mode: Pick<TfjsLayerContext, 'training' | 'dropoutSeed' | 'updateState'>,
+  ): tf.Tensor {
+    const build = TFJS_LAYERS[layer.kind] as TfjsLayerBuilder<LayerKind>;
+    return build(layer, h, { ...this.variables.get(layer.name)!, ...mode });
   }
 
   private assignAll(tensors: NamedTensor[], field: 'value' | 'velocity'): void {
     const what = field === 'value' ? 'weights' : 'optimizer state';
+    const slots = field === 'value' ? this.weightSlots : this.slots;
     const given = new Map<string, NamedTensor>();
     for (const t of tensors) {
       const slot = this.byKey.get(t.name);
-      if (!slot) {
+      if (!slot || (field === 'velocity' && slot.velocity === null)) {
         throw new ShapeError(t.name.split('.')[0], `${what}: this network has no parameter '${t.name}'`);
       }
       const size = sizeOf(slot.shape);
@@ -284,7 +277,7 @@ export class TfjsNetwork implements Network {
       }
       given.set(t.name, t);
     }
-    const missing = this.slots.filter((slot) => !given.has(slot.key));
+    const missing = slots.filter((slot) => !given.has(slot.key));
     if (missing.length > 0) {
       throw new ShapeError(
         missing[0].layer,
@@ -292,18 +285,18 @@ export class TfjsNetwork implements Network {
       );
     }
     tf.tidy(() => {
-      for (const slot of this.slots) {
+      for (const slot of slots) {
         const t = given.get(slot.key)!;
-        slot[field].assign(paramToTfjs(t.shape, Float32Array.from(t.data)));
+        slot[field]!.assign(paramToTfjs(t.shape, Float32Array.from(t.data)));
       }
     });
   }
 
-  private async read(tensors: tf.Tensor[]): Promise<NamedTensor[]> {
+  private async read(tensors: tf.Tensor[], slots: ParamSlot[]): Promise<NamedTensor[]> {
     try {
       const data = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
       // Copies: the cpu backend hands out its own storage, which a caller must not be able to change.
-      return this.slots.map((slot, i) => ({
+      return slots.map((slot, i) => ({
         name: slot.key,
         shape: [...slot.shape],
         data: Float32Array.from(data[i]),

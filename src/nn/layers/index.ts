@@ -1,0 +1,37 @@
+/**
+ * Every layer kind, in one list. A spec's `kind` picks its definition here;
+ * engines keep one builder per kind in a record of the same keys, so the
+ * compiler names every place a new kind still needs (docs/layers.md).
+ */
+import { conv2dLayer, type Conv2dLayerSpec, type ResolvedConv2dLayer } from './conv2d.js';
+import { denseLayer, type DenseLayerSpec, type ResolvedDenseLayer } from './dense.js';
+import { dropoutLayer, type DropoutLayerSpec, type ResolvedDropoutLayer } from './dropout.js';
+import { inputLayer, type InputLayerSpec, type ResolvedInputLayer } from './input.js';
+import type { LayerDefinition } from './layer.js';
+import { maxPool2dLayer, type MaxPool2dLayerSpec, type ResolvedMaxPool2dLayer } from './maxpool2d.js';
+
+export type LayerSpec =
+  InputLayerSpec | Conv2dLayerSpec | MaxPool2dLayerSpec | DenseLayerSpec | DropoutLayerSpec;
+
+/** A layer with its defaults filled in and its shapes computed. */
+export type ResolvedLayer =
+  | ResolvedInputLayer
+  | ResolvedConv2dLayer
+  | ResolvedMaxPool2dLayer
+  | ResolvedDenseLayer
+  | ResolvedDropoutLayer;
+
+export type LayerKind = LayerSpec['kind'];
+
+/** The resolved layer of one kind. */
+export type ResolvedLayerOf<K extends LayerKind> = Extract<ResolvedLayer, { kind: K }>;
+
+export const LAYER_DEFINITIONS: {
+  [K in LayerKind]: LayerDefinition<Extract<LayerSpec, { kind: K }>, ResolvedLayerOf<K>>;
+} = {
+  input: inputLayer,
+  conv2d: conv2dLayer,
+  maxpool2d: maxPool2dLayer,
+  dense: denseLayer,
+  dropout: dropoutLayer,
+};
