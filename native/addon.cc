@@ -100,6 +100,20 @@ fp::LayerSpec parse_layer(const Napi::Object& o) {
     L.kernel_h = k.at(0);
     L.kernel_w = k.at(1);
   }
+  if (o.Get("stride").IsArray()) {
+    const std::vector<int64_t> st = shape_prop(o, "stride");
+    L.stride_h = st.at(0);
+    L.stride_w = st.at(1);
+  }
+  if (o.Get("padding").IsArray()) {
+    const std::vector<int64_t> pad = shape_prop(o, "padding");  // [top, bottom, left, right]
+    L.pad_t = pad.at(0);
+    L.pad_b = pad.at(1);
+    L.pad_l = pad.at(2);
+    L.pad_r = pad.at(3);
+  }
+  L.epsilon = static_cast<float>(number_prop(o, "epsilon", 1e-5));
+  L.alpha = static_cast<float>(number_prop(o, "alpha", 0.1));
   L.pool = int_prop(o, "poolSize");
   L.units = int_prop(o, "units");
   L.rate = static_cast<float>(number_prop(o, "rate", 0.0));
@@ -135,6 +149,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                            InstanceMethod("gradients", &NetworkWrap::Gradients),
                            InstanceMethod("getParams", &NetworkWrap::GetParams),
                            InstanceMethod("setParams", &NetworkWrap::SetParams),
+                           InstanceMethod("getState", &NetworkWrap::GetState),
+                           InstanceMethod("setState", &NetworkWrap::SetState),
                            InstanceMethod("probeThreads", &NetworkWrap::ProbeThreads),
                            InstanceMethod("describe", &NetworkWrap::Describe),
                            InstanceMethod("dispose", &NetworkWrap::Dispose),
@@ -305,6 +321,38 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Job* job = start(
         info, [=]() { net->set_params(*values, velocity); },
         [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    job->Queue();
+    return job->promise();
+  }
+
+  // getState(): Promise<Float32Array[]> (batch norm running statistics, layer order)
+  Napi::Value GetState(const Napi::CallbackInfo& info) {
+    auto net = net_;
+    auto values = std::make_shared<std::vector<std::vector<float>>>();
+    Job* job = start(
+        info, [=]() { *values = net->get_state(); },
+        [values](Napi::Env env) -> Napi::Value { return to_js(env, *values); });
+    job->Queue();
+    return job->promise();
+  }
+
+  // setState(values: Float32Array[]): Promise<void>
+  Napi::Value SetState(const Napi::CallbackInfo& info) {
+    if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected Float32Array[]");
+    Napi::Array list = info[0].As<Napi::Array>();
+    auto values = std::make_shared<std::vector<std::vector<float>>>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value v = list.Get(i);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+        throw Napi::TypeError::New(info.Env(), "state " + std::to_string(i) + " must be a Float32Array");
+      }
+      Napi::Float32Array a = v.As<Napi::Float32Array>();
+      values->emplace_back(a.Data(), a.Data() + a.ElementLength());
+    }
+    auto net = net_;
+    Job* job = start(
+        info, [=]() { net->set_state(*values); }, [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     job->Queue();
     return job->promise();
   }

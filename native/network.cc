@@ -96,6 +96,17 @@ PD pick(Make&& make) {
   return chosen;
 }
 
+memory::dims conv_strides(const LayerSpec& L) { return {L.stride_h, L.stride_w}; }
+memory::dims conv_pad_l(const LayerSpec& L) { return {L.pad_t, L.pad_l}; }
+memory::dims conv_pad_r(const LayerSpec& L) { return {L.pad_b, L.pad_r}; }
+
+// An image batch's dims, or a flat batch's.
+memory::dims batch_dims(int64_t n, const std::vector<int64_t>& shape) {
+  memory::dims d = {n};
+  d.insert(d.end(), shape.begin(), shape.end());
+  return d;
+}
+
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -128,6 +139,7 @@ struct Plan {
   std::vector<uint8_t> winners;  // fused first layer: position of each pooled max
   std::vector<float> partials;   // fused first layer: per-sample weight-gradient sums
   bool dropout_on = false;
+  bool update_state = false;  // training steps update batch norm's running statistics; gradients() does not
   uint64_t seed = 0;
   memory scratch;
   uint64_t last_used = 0;
@@ -161,6 +173,8 @@ struct PlanBuilder {
     dnnl::convolution_forward::primitive_desc conv;
     dnnl::inner_product_forward::primitive_desc ip;
     dnnl::pooling_forward::primitive_desc pool;
+    dnnl::batch_normalization_forward::primitive_desc bn;
+    memory mean, variance;  // batch norm in training: the batch's statistics
     std::vector<uint8_t>* mask = nullptr;
     bool relu_done = false;  // relu's backward already applied above a pool
   };
@@ -273,7 +287,9 @@ struct PlanBuilder {
     if (layers.size() < 3) return false;
     const LayerSpec& c = layers[1];
     const LayerSpec& pool = layers[2];
-    if (c.kind != LayerKind::Conv || !c.relu || c.filters % 16 != 0 || pool.kind != LayerKind::Pool || pool.pool > 15) {
+    if (c.kind != LayerKind::Conv || !c.relu || c.leakiness != 0.0f || c.filters % 16 != 0 ||
+        pool.kind != LayerKind::Pool || pool.pool > 15 || c.stride_h != 1 || c.stride_w != 1 ||
+        c.pad_t + c.pad_b + c.pad_l + c.pad_r != 0) {
       return false;
     }
     const char* env = std::getenv("FACEPOINTS_NATIVE_FUSION");
@@ -339,7 +355,7 @@ struct PlanBuilder {
     const size_t k = static_cast<size_t>(net.layer_param_[l]);
     auto make = [&](prop_kind kind, const memory::desc& w_md) {
       dnnl::convolution_forward::desc d(kind, algorithm::convolution_direct, any_desc(src_d), w_md, b_md,
-                                        any_desc(dst_d), {1, 1}, {0, 0}, {0, 0});
+                                        any_desc(dst_d), conv_strides(L), conv_pad_l(L), conv_pad_r(L));
       return dnnl::convolution_forward::primitive_desc(d, relu_attr(L.relu, L.leakiness), eng);
     };
     if (!net.params_[k].established) {
@@ -503,7 +519,8 @@ struct PlanBuilder {
     const LayerSpec& below = net.layers_[l - 1];
     // relu(max(x)) == max(relu(x)) (leaky relu too: it is monotonic): apply the relu
     // mask on the pooled tensor, 4x less memory traffic than on the convolution's output.
-    if ((below.kind == LayerKind::Conv || below.kind == LayerKind::Dense) && below.relu) {
+    if ((below.kind == LayerKind::Conv || below.kind == LayerKind::Dense || below.kind == LayerKind::BatchNorm) &&
+        below.relu) {
       relu_backward(gd, r.dst, below.name + ".relu.bwd", below.leakiness);
       f[l - 1].relu_done = true;
     }
@@ -517,6 +534,152 @@ struct PlanBuilder {
          {DNNL_ARG_WORKSPACE, r.ws}},
         pd);
     return gs;
+  }
+
+  // Average pooling (window = stride = poolSize; global: the whole plane) of an image batch.
+  memory avg_pool_forward(size_t l, const memory& cur, int64_t kh, int64_t kw, const memory::dims& dst_d) {
+    const LayerSpec& L = net.layers_[l];
+    dnnl::pooling_forward::desc d(pk, algorithm::pooling_avg_exclude_padding, cur.get_desc(), any_desc(dst_d), {kh, kw},
+                                  {kh, kw}, {0, 0}, {0, 0});
+    dnnl::pooling_forward::primitive_desc pd(d, scratch_attr(), eng);
+    Fwd& r = f[l];
+    r.src = as_desc(cur, pd.src_desc(), p.forward, L.name + ".src");
+    r.dst = memory(pd.dst_desc(), eng);
+    r.pool = pd;
+    add(p.forward, L.name + ".fwd", dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, r.src}, {DNNL_ARG_DST, r.dst}}, pd);
+    return r.dst;
+  }
+
+  memory avg_pool_backward(size_t l, const memory& g, int64_t kh, int64_t kw) {
+    const LayerSpec& L = net.layers_[l];
+    Fwd& r = f[l];
+    dnnl::pooling_backward::desc d(algorithm::pooling_avg_exclude_padding, r.pool.src_desc(), r.pool.dst_desc(),
+                                   {kh, kw}, {kh, kw}, {0, 0}, {0, 0});
+    dnnl::pooling_backward::primitive_desc pd(d, scratch_attr(), eng, r.pool);
+    memory gs(pd.diff_src_desc(), eng);
+    add(p.backward, L.name + ".bwd", dnnl::pooling_backward(pd),
+        {{DNNL_ARG_DIFF_DST, as_desc(g, pd.diff_dst_desc(), p.backward, L.name + ".diff")}, {DNNL_ARG_DIFF_SRC, gs}},
+        pd);
+    return gs;
+  }
+
+  memory avgpool_forward(size_t l, const memory& cur) {
+    const LayerSpec& L = net.layers_[l];
+    return avg_pool_forward(l, cur, L.pool, L.pool, batch_dims(p.n, L.out_shape));
+  }
+
+  memory avgpool_backward(size_t l, const memory& g, bool need_dsrc) {
+    if (!need_dsrc) return g;
+    const LayerSpec& L = net.layers_[l];
+    return avg_pool_backward(l, g, L.pool, L.pool);
+  }
+
+  // Global average pooling: an average pool over the whole plane, then [n, C, 1, 1] seen as [n, C].
+  memory globalavgpool_forward(size_t l, const memory& cur) {
+    const LayerSpec& L = net.layers_[l];
+    const int64_t c = L.in_shape[0];
+    memory pooled = avg_pool_forward(l, cur, L.in_shape[1], L.in_shape[2], {p.n, c, 1, 1});
+    memory plain = as_desc(pooled, memory::desc({p.n, c, 1, 1}, dt::f32, tag::nchw), p.forward, L.name + ".dst");
+    return memory(memory::desc({p.n, c}, dt::f32, tag::nc), eng, plain.get_data_handle());
+  }
+
+  memory globalavgpool_backward(size_t l, const memory& g_in, bool need_dsrc) {
+    if (!need_dsrc) return g_in;
+    const LayerSpec& L = net.layers_[l];
+    const int64_t c = L.in_shape[0];
+    memory g = as_desc(g_in, memory::desc({p.n, c}, dt::f32, tag::nc), p.backward, L.name + ".diff");
+    memory g4(memory::desc({p.n, c, 1, 1}, dt::f32, tag::nchw), eng, g.get_data_handle());
+    return avg_pool_backward(l, g4, L.in_shape[1], L.in_shape[2]);
+  }
+
+  // Batch norm: oneDNN's batch normalisation with scale (gamma) and shift
+  // (beta); in training on the batch's statistics (then the running ones are
+  // updated, in training steps only), in inference on the running ones. A
+  // relu or leaky relu runs after it in place.
+  memory batchnorm_forward(size_t l, const memory& cur) {
+    const LayerSpec& L = net.layers_[l];
+    const size_t k = static_cast<size_t>(net.layer_param_[l]);
+    const size_t s = static_cast<size_t>(net.layer_state_[l]);
+    const int64_t c = L.in_shape[0];
+    for (size_t j : {k, k + 1}) {
+      if (!net.params_[j].established) net.establish(j, net.params_[j].canonical);
+    }
+    auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    if (!p.training) flags = flags | dnnl::normalization_flags::use_global_stats;
+    dnnl::batch_normalization_forward::desc d(pk, cur.get_desc(), L.epsilon, flags);
+    dnnl::batch_normalization_forward::primitive_desc pd(d, scratch_attr(), eng);
+    Fwd& r = f[l];
+    r.src = as_desc(cur, pd.src_desc(), p.forward, L.name + ".src");
+    r.dst = memory(pd.dst_desc(), eng);
+    r.bn = pd;
+    const memory::desc stat_md({c}, dt::f32, tag::x);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, r.src},
+                                            {DNNL_ARG_DST, r.dst},
+                                            {DNNL_ARG_SCALE, weights_as(k, stat_md)},
+                                            {DNNL_ARG_SHIFT, weights_as(k + 1, stat_md)}};
+    State& mean = net.states_[s];
+    State& var = net.states_[s + 1];
+    if (p.training) {
+      r.mean = memory(pd.mean_desc(), eng);
+      r.variance = memory(pd.variance_desc(), eng);
+    } else {
+      r.mean = memory(stat_md, eng, mean.values.data());
+      r.variance = memory(stat_md, eng, var.values.data());
+    }
+    args[DNNL_ARG_MEAN] = r.mean;
+    args[DNNL_ARG_VARIANCE] = r.variance;
+    add(p.forward, L.name + ".fwd", dnnl::batch_normalization_forward(pd), std::move(args), pd);
+    if (L.relu) {
+      const memory::desc dd = r.dst.get_desc();
+      dnnl::eltwise_forward::desc ed(pk, algorithm::eltwise_relu_use_dst_for_bwd, dd, L.leakiness, 0.0f);
+      dnnl::eltwise_forward::primitive_desc epd(ed, scratch_attr(), eng);
+      add(p.forward, L.name + ".relu", dnnl::eltwise_forward(epd), {{DNNL_ARG_SRC, r.dst}, {DNNL_ARG_DST, r.dst}}, epd);
+    }
+    if (p.training) {
+      Plan* plan = &p;
+      State* running_mean = &mean;
+      State* running_var = &var;
+      memory batch_mean = r.mean, batch_var = r.variance;
+      const float a = L.alpha;
+      add_fn(p.forward, L.name + ".running", [plan, running_mean, running_var, batch_mean, batch_var, a, c]() {
+        if (!plan->update_state) return;
+        const float* bm = data_of(batch_mean);
+        const float* bv = data_of(batch_var);
+        for (int64_t i = 0; i < c; i++) {
+          running_mean->values[i] = (1.0f - a) * running_mean->values[i] + a * bm[i];
+          running_var->values[i] = (1.0f - a) * running_var->values[i] + a * bv[i];
+        }
+        running_mean->version++;
+        running_var->version++;
+      });
+    }
+    return r.dst;
+  }
+
+  memory batchnorm_backward(size_t l, const memory& g_in, bool need_dsrc) {
+    const LayerSpec& L = net.layers_[l];
+    Fwd& r = f[l];
+    const size_t k = static_cast<size_t>(net.layer_param_[l]);
+    const int64_t c = L.in_shape[0];
+    memory g = as_desc(g_in, r.dst.get_desc(), p.backward, L.name + ".diff");
+    if (L.relu && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd", L.leakiness);
+    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    dnnl::batch_normalization_backward::desc d(prop_kind::backward, r.bn.dst_desc(), r.bn.src_desc(), L.epsilon, flags);
+    dnnl::batch_normalization_backward::primitive_desc pd(d, scratch_attr(), eng, r.bn);
+    const memory::desc stat_md({c}, dt::f32, tag::x);
+    memory gs(pd.diff_src_desc(), eng);
+    add(p.backward, L.name + ".bwd", dnnl::batch_normalization_backward(pd),
+        {{DNNL_ARG_SRC, r.src},
+         {DNNL_ARG_MEAN, r.mean},
+         {DNNL_ARG_VARIANCE, r.variance},
+         {DNNL_ARG_DIFF_DST, as_desc(g, pd.diff_dst_desc(), p.backward, L.name + ".diff2")},
+         {DNNL_ARG_SCALE, weights_as(k, stat_md)},
+         {DNNL_ARG_SHIFT, weights_as(k + 1, stat_md)},
+         {DNNL_ARG_DIFF_SRC, gs},
+         {DNNL_ARG_DIFF_SCALE, grad_as(k, stat_md)},
+         {DNNL_ARG_DIFF_SHIFT, grad_as(k + 1, stat_md)}},
+        pd);
+    return need_dsrc ? gs : memory();
   }
 
   memory conv_backward(size_t l, const memory& g_in, bool need_dsrc) {
@@ -533,7 +696,7 @@ struct PlanBuilder {
       dnnl::convolution_backward_weights::desc d(
           algorithm::convolution_direct, forced ? src_md : any_desc(src_md.dims()),
           forced ? net.params_[k].master.get_desc() : any_desc(w_d), b_md, forced ? dst_md : any_desc(dst_md.dims()),
-          {1, 1}, {0, 0}, {0, 0});
+          conv_strides(L), conv_pad_l(L), conv_pad_r(L));
       return dnnl::convolution_backward_weights::primitive_desc(d, scratch_attr(), eng, r.conv);
     });
     add(p.backward, L.name + ".bwd_weights", dnnl::convolution_backward_weights(pdw),
@@ -546,8 +709,8 @@ struct PlanBuilder {
     auto pdd = pick<dnnl::convolution_backward_data::primitive_desc>([&](bool forced) {
       dnnl::convolution_backward_data::desc d(
           algorithm::convolution_direct, forced ? src_md : any_desc(src_md.dims()),
-          forced ? r.conv.weights_desc() : any_desc(w_d), forced ? dst_md : any_desc(dst_md.dims()), {1, 1}, {0, 0},
-          {0, 0});
+          forced ? r.conv.weights_desc() : any_desc(w_d), forced ? dst_md : any_desc(dst_md.dims()), conv_strides(L),
+          conv_pad_l(L), conv_pad_r(L));
       return dnnl::convolution_backward_data::primitive_desc(d, scratch_attr(), eng, r.conv);
     });
     memory gs(pdd.diff_src_desc(), eng);
@@ -621,6 +784,10 @@ const LayerBuilder kBuilders[] = {
     {LayerKind::Input, "input", &PlanBuilder::input_forward, &PlanBuilder::input_backward},
     {LayerKind::Conv, "conv2d", &PlanBuilder::conv_forward, &PlanBuilder::conv_backward},
     {LayerKind::Pool, "maxpool2d", &PlanBuilder::pool_forward, &PlanBuilder::pool_backward},
+    {LayerKind::AvgPool, "avgpool2d", &PlanBuilder::avgpool_forward, &PlanBuilder::avgpool_backward},
+    {LayerKind::GlobalAvgPool, "globalavgpool", &PlanBuilder::globalavgpool_forward,
+     &PlanBuilder::globalavgpool_backward},
+    {LayerKind::BatchNorm, "batchnorm", &PlanBuilder::batchnorm_forward, &PlanBuilder::batchnorm_backward},
     {LayerKind::Dense, "dense", &PlanBuilder::dense_forward, &PlanBuilder::dense_backward},
     {LayerKind::Dropout, "dropout", &PlanBuilder::dropout_forward, &PlanBuilder::dropout_backward},
 };
@@ -658,8 +825,27 @@ Network::Network(std::vector<LayerSpec> layers, int threads)
   if (last.out_shape.size() != 1) throw std::invalid_argument("the last layer must produce a flat vector");
   output_size_ = last.out_shape[0];
   layer_param_.assign(layers_.size(), -1);
+  layer_state_.assign(layers_.size(), -1);
   for (size_t l = 0; l < layers_.size(); l++) {
     const LayerSpec& L = layers_[l];
+    if (L.kind == LayerKind::BatchNorm) {
+      // Parameters gamma, beta (trainable) and state mean, var, one value per channel, as in src/nn/layers/batchnorm.ts.
+      const int64_t c = L.in_shape[0];
+      layer_param_[l] = static_cast<int>(params_.size());
+      for (const char* name : {".gamma", ".beta"}) {
+        Param param;
+        param.name = L.name + name;
+        param.dims = {c};
+        param.canonical = memory::desc(param.dims, dt::f32, tag::x);
+        param.pending_value.assign(static_cast<size_t>(c), 0.0f);
+        param.pending_velocity.assign(static_cast<size_t>(c), 0.0f);
+        params_.push_back(std::move(param));
+      }
+      layer_state_[l] = static_cast<int>(states_.size());
+      states_.push_back({L.name + ".mean", std::vector<float>(static_cast<size_t>(c), 0.0f)});
+      states_.push_back({L.name + ".var", std::vector<float>(static_cast<size_t>(c), 1.0f)});
+      continue;
+    }
     if (L.kind != LayerKind::Conv && L.kind != LayerKind::Dense) continue;
     layer_param_[l] = static_cast<int>(params_.size());
     Param w, b;
@@ -747,7 +933,11 @@ void run_ops(std::vector<Op>& ops, dnnl::stream& stream, bool timed, double* tim
     if (op.fn) {
       op.fn();
     } else {
-      op.prim.execute(stream, op.args);
+      try {
+        op.prim.execute(stream, op.args);
+      } catch (const dnnl::error& e) {
+        throw std::runtime_error("oneDNN: " + op.name + ": " + e.what());
+      }
       if (timed) stream.wait();
     }
     if (timed) times[i] += now_ms() - start;
@@ -819,6 +1009,7 @@ double Network::train_step(const float* x, const float* y, int64_t n, float lr, 
   Plan& p = plan(n, true);
   std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
   p.dropout_on = true;
+  p.update_state = true;
   p.seed = seed;
   run_forward(p);
   const double loss = run_loss(p, y, true);
@@ -840,6 +1031,7 @@ double Network::gradients(const float* x, const float* y, int64_t n, std::vector
   Plan& p = plan(n, true);
   std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
   p.dropout_on = false;
+  p.update_state = false;
   run_forward(p);
   const double loss = run_loss(p, y, true);
   run_backward(p);
@@ -893,6 +1085,26 @@ void Network::set_params(const std::vector<std::vector<float>>& values, bool vel
     param.version++;
   }
   stream_.wait();
+}
+
+std::vector<std::vector<float>> Network::get_state() const {
+  std::vector<std::vector<float>> out;
+  for (const State& state : states_) out.push_back(state.values);
+  return out;
+}
+
+void Network::set_state(const std::vector<std::vector<float>>& values) {
+  if (values.size() != states_.size()) throw std::invalid_argument("wrong number of state tensors");
+  for (size_t i = 0; i < states_.size(); i++) {
+    if (values[i].size() != states_[i].values.size()) {
+      throw std::invalid_argument(states_[i].name + ": wrong number of values");
+    }
+  }
+  for (size_t i = 0; i < states_.size(); i++) {
+    // In place: inference plans read these vectors directly.
+    std::copy(values[i].begin(), values[i].end(), states_[i].values.begin());
+    states_[i].version++;
+  }
 }
 
 int Network::probe_threads() {

@@ -16,7 +16,7 @@ namespace fp {
 
 // The layer kinds of src/nn/layers/. Each has one forward and one backward
 // builder in network.cc, listed in its kBuilders table (docs/layers.md).
-enum class LayerKind { Input, Conv, Pool, Dense, Dropout };
+enum class LayerKind { Input, Conv, Pool, AvgPool, GlobalAvgPool, BatchNorm, Dense, Dropout };
 
 // The kind of a spec's `kind` string; false when the engine has none of that name.
 bool parse_kind(const std::string& name, LayerKind& kind);
@@ -28,7 +28,10 @@ struct LayerSpec {
   bool relu = false;       // relu or leaky relu: max(x, leakiness * x)
   float leakiness = 0;
   int64_t filters = 0, kernel_h = 0, kernel_w = 0;  // conv
-  int64_t pool = 0;                                 // maxpool
+  int64_t stride_h = 1, stride_w = 1;               // conv
+  int64_t pad_t = 0, pad_b = 0, pad_l = 0, pad_r = 0;  // conv: zeros around the input
+  int64_t pool = 0;                                 // maxpool, avgpool
+  float epsilon = 1e-5f, alpha = 0.1f;              // batchnorm
   int64_t units = 0;                                // dense
   float rate = 0;                                   // dropout
   std::vector<int64_t> in_shape, out_shape;
@@ -45,6 +48,14 @@ struct Param {
   dnnl::memory master, velocity;
   std::vector<float> pending_value, pending_velocity;  // until established
   uint64_t version = 1;          // bumped on every change of the values
+};
+
+// Non-trainable layer state (batch norm's running mean and variance), plain
+// float vectors in the boundary layout; updated by training steps only.
+struct State {
+  std::string name;
+  std::vector<float> values;
+  uint64_t version = 1;  // bumped on every change
 };
 
 struct Plan;
@@ -73,6 +84,9 @@ class Network {
   // Values in canonical layouts, in parameter order.
   std::vector<std::vector<float>> get_params(bool velocity);
   void set_params(const std::vector<std::vector<float>>& values, bool velocity);
+  // Layer state in layer order (per batch norm: mean, var).
+  std::vector<std::vector<float>> get_state() const;
+  void set_state(const std::vector<std::vector<float>>& values);
 
   // Size of the OpenMP team this network's calls run with (for tests).
   int probe_threads();
@@ -90,7 +104,9 @@ class Network {
 
   std::vector<LayerSpec> layers_;
   std::vector<Param> params_;
-  std::vector<int> layer_param_;  // index of a layer's W in params_, -1 if none
+  std::vector<int> layer_param_;  // index of a layer's first parameter (W, gamma) in params_, -1 if none
+  std::vector<State> states_;
+  std::vector<int> layer_state_;  // index of a layer's first state (mean) in states_, -1 if none
   int64_t input_size_ = 0, output_size_ = 0;
   int threads_ = 1;
   dnnl::engine eng_;

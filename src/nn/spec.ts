@@ -20,7 +20,10 @@ import type { LayerDefinition, ParamShape, ResolvedBase } from './layers/layer.j
 import { sizeOf } from './tensor.js';
 
 export type { Activation } from './layers/activation.js';
-export type { Conv2dLayerSpec } from './layers/conv2d.js';
+export type { AvgPool2dLayerSpec } from './layers/avgpool2d.js';
+export type { BatchNormLayerSpec } from './layers/batchnorm.js';
+export type { Conv2dLayerSpec, Padding } from './layers/conv2d.js';
+export type { GlobalAvgPoolLayerSpec } from './layers/global-avg-pool.js';
 export type { DenseLayerSpec } from './layers/dense.js';
 export type { DropoutLayerSpec } from './layers/dropout.js';
 export type { InputLayerSpec } from './layers/input.js';

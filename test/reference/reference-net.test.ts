@@ -12,12 +12,12 @@ import {
   referenceForward,
   referenceLoss,
   referencePass,
+  referenceStateUpdate,
   relativeError,
+  elementwiseMismatch,
   toParams,
   type Masks,
 } from './reference-net.js';
-
-const TOLERANCE = 1e-6;
 
 const NETS: Record<string, NetworkSpec> = {
   'conv 3x2 relu + pool 2 + conv 2x2 linear + dropout + dense relu + dense linear': {
@@ -37,6 +37,35 @@ const NETS: Record<string, NetworkSpec> = {
       { kind: 'conv2d', filters: 3, kernelSize: 1 },
       { kind: 'maxpool2d', poolSize: 3 },
       { kind: 'conv2d', filters: 4, kernelSize: [1, 3] },
+      { kind: 'dense', units: 2, activation: 'linear' },
+    ],
+  },
+  'conv 3x3 same stride 2 + batch norm relu + conv explicit pad leaky relu + avg pool + global avg pool + dense':
+    {
+      layers: [
+        { kind: 'input', shape: [2, 9, 8] },
+        { kind: 'conv2d', filters: 3, kernelSize: 3, padding: 'same', stride: 2, activation: 'linear' },
+        { kind: 'batchnorm', activation: 'relu' },
+        {
+          kind: 'conv2d',
+          filters: 4,
+          kernelSize: [3, 2],
+          padding: [2, 1],
+          activation: 'leakyRelu',
+          leakiness: 0.2,
+        },
+        { kind: 'avgpool2d', poolSize: 2 },
+        { kind: 'batchnorm', activation: 'leakyRelu', leakiness: 0.1 },
+        { kind: 'globalavgpool' },
+        { kind: 'dense', units: 3, activation: 'linear' },
+      ],
+    },
+  'dense + batch norm on flat features + dense leaky relu': {
+    layers: [
+      { kind: 'input', shape: [6] },
+      { kind: 'dense', units: 5, activation: 'linear' },
+      { kind: 'batchnorm', epsilon: 1e-3 },
+      { kind: 'dense', units: 4, activation: 'leakyRelu' },
       { kind: 'dense', units: 2, activation: 'linear' },
     ],
   },
@@ -70,8 +99,8 @@ for (const [title, netSpec] of Object.entries(NETS)) {
       const numerical = finiteDifferenceGradients(spec, params, x, y, 1e-6, m);
       assert.deepEqual([...ref.grads.keys()].sort(), [...numerical.keys()].sort(), 'parameter names');
       for (const [name, expected] of numerical) {
-        const error = relativeError(ref.grads.get(name)!, expected);
-        assert.ok(error < TOLERANCE, `${name}${m ? ' (dropout masks)' : ''}: error ${error}`);
+        const mismatch = elementwiseMismatch(ref.grads.get(name)!, expected, { rel: 1e-5, abs: 1e-8 });
+        assert.equal(mismatch, undefined, `${name}${m ? ' (dropout masks)' : ''}: ${mismatch}`);
       }
     }
   });
@@ -89,4 +118,25 @@ test('all targets masked: zero loss and zero gradients', () => {
       g.every((v) => v === 0),
       name,
     );
+});
+
+test('batch norm: with alpha 1 the running statistics become the batch statistics, so inference equals training on that batch', () => {
+  const netSpec =
+    NETS[
+      'conv 3x3 same stride 2 + batch norm relu + conv explicit pad leaky relu + avg pool + global avg pool + dense'
+    ];
+  const spec = resolveSpec({
+    layers: netSpec.layers.map((l) => (l.kind === 'batchnorm' ? { ...l, alpha: 1 } : l)),
+  });
+  const params = toParams(randomParams(spec, 5));
+  const x = randomArray(N * spec.inputSize, 6);
+  const before = referenceForward(spec, params, x, undefined, false);
+  const training = referenceForward(spec, params, x, undefined, true);
+  assert.ok(relativeError(before, training) > 1e-3, 'random running statistics differ from the batch');
+  // One layer at a time: the second batch norm's input depends on the first one's statistics.
+  for (let round = 0; round < 2; round++) {
+    for (const [name, value] of referenceStateUpdate(spec, params, x)) params.set(name, value);
+  }
+  const after = referenceForward(spec, params, x, undefined, false);
+  assert.ok(relativeError(after, training) < 1e-12, `error ${relativeError(after, training)}`);
 });

@@ -16,6 +16,7 @@ import {
   type ResolvedLayer,
   type ResolvedLayerOf,
   type ResolvedSpec,
+  weightInfos,
 } from '../../src/nn/spec.js';
 import type { NamedTensor } from '../../src/nn/tensor.js';
 import { Rng } from '../../src/random/rng.js';
@@ -31,16 +32,20 @@ export interface ReferenceResult {
   grads: Params;
 }
 
-/** Random parameters (biases too, so relu patterns vary), uniform in [-scale, scale]. */
+/**
+ * Random weights (biases too, so relu patterns vary), uniform in [-scale,
+ * scale]; batch norm's gamma and running variance in [0.5, 1.5], so both
+ * stay away from 0. Layer state included, in `weightInfos` order.
+ */
 export function randomParams(spec: ResolvedSpec, seed: number, scale = 0.5): NamedTensor[] {
   const rng = new Rng(seed, 'test-params');
-  return spec.layers.flatMap((layer) =>
-    layer.params.map((p) => ({
-      name: paramKey(layer.name, p.name),
-      shape: [...p.shape],
-      data: Float32Array.from({ length: sizeOf(p.shape) }, () => rng.uniform(-scale, scale)),
-    })),
-  );
+  return weightInfos(spec).map((info) => ({
+    name: info.key,
+    shape: [...info.shape],
+    data: Float32Array.from({ length: sizeOf(info.shape) }, () =>
+      info.init.kind === 'ones' ? rng.uniform(0.5, 1.5) : rng.uniform(-scale, scale),
+    ),
+  }));
 }
 
 export function randomArray(length: number, seed: number, low = -1, high = 1): Float32Array {
@@ -98,6 +103,8 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
       const [c, h, wd] = layer.inputShape;
       const [f, oh, ow] = layer.outputShape;
       const [kh, kw] = layer.kernelSize;
+      const [sh, sw] = layer.stride;
+      const [pt, , pl] = layer.padding;
       const W = param(ctx, layer.name, 'W');
       const b = param(ctx, layer.name, 'b');
       const out = new Float64Array(n * f * oh * ow);
@@ -109,8 +116,10 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
               for (let ci = 0; ci < c; ci++)
                 for (let u = 0; u < kh; u++)
                   for (let v = 0; v < kw; v++) {
-                    sum +=
-                      input[((s * c + ci) * h + i + u) * wd + j + v] * W[((o * c + ci) * kh + u) * kw + v];
+                    const r = i * sh + u - pt;
+                    const q = j * sw + v - pl;
+                    if (r < 0 || r >= h || q < 0 || q >= wd) continue; // zero padding
+                    sum += input[((s * c + ci) * h + r) * wd + q] * W[((o * c + ci) * kh + u) * kw + v];
                   }
               out[((s * f + o) * oh + i) * ow + j] = activate(layer, sum);
             }
@@ -121,6 +130,8 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
       const [c, h, wd] = layer.inputShape;
       const [f, oh, ow] = layer.outputShape;
       const [kh, kw] = layer.kernelSize;
+      const [sh, sw] = layer.stride;
+      const [pt, , pl] = layer.padding;
       const W = param(ctx, layer.name, 'W');
       const gW = new Float64Array(W.length);
       const gb = new Float64Array(f);
@@ -136,7 +147,10 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
               for (let ci = 0; ci < c; ci++)
                 for (let u = 0; u < kh; u++)
                   for (let v = 0; v < kw; v++) {
-                    const xi = ((s * c + ci) * h + i + u) * wd + j + v;
+                    const r = i * sh + u - pt;
+                    const q = j * sw + v - pl;
+                    if (r < 0 || r >= h || q < 0 || q >= wd) continue;
+                    const xi = ((s * c + ci) * h + r) * wd + q;
                     const wi = ((o * c + ci) * kh + u) * kw + v;
                     gW[wi] += g * input[xi];
                     gradIn[xi] += g * W[wi];
@@ -183,6 +197,96 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
                 }
               gradIn[bestAt] += grad[((s * c + ci) * oh + i) * ow + j];
             }
+      return gradIn;
+    },
+  },
+  avgpool2d: {
+    forward(layer, input, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const [, oh, ow] = layer.outputShape;
+      const p = layer.poolSize;
+      const out = new Float64Array(n * c * oh * ow);
+      for (let s = 0; s < n; s++)
+        for (let ci = 0; ci < c; ci++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              let sum = 0;
+              for (let u = 0; u < p; u++)
+                for (let v = 0; v < p; v++) sum += input[((s * c + ci) * h + i * p + u) * wd + j * p + v];
+              out[((s * c + ci) * oh + i) * ow + j] = sum / (p * p);
+            }
+      return out;
+    },
+    backward(layer, input, _output, grad, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const [, oh, ow] = layer.outputShape;
+      const p = layer.poolSize;
+      const gradIn = new Float64Array(input.length);
+      for (let s = 0; s < n; s++)
+        for (let ci = 0; ci < c; ci++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              const g = grad[((s * c + ci) * oh + i) * ow + j] / (p * p);
+              for (let u = 0; u < p; u++)
+                for (let v = 0; v < p; v++) gradIn[((s * c + ci) * h + i * p + u) * wd + j * p + v] += g;
+            }
+      return gradIn;
+    },
+  },
+  globalavgpool: {
+    forward(layer, input, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const plane = h * wd;
+      const out = new Float64Array(n * c);
+      for (let k = 0; k < n * c; k++) {
+        let sum = 0;
+        for (let i = 0; i < plane; i++) sum += input[k * plane + i];
+        out[k] = sum / plane;
+      }
+      return out;
+    },
+    backward(layer, input, _output, grad, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const plane = h * wd;
+      const gradIn = new Float64Array(input.length);
+      for (let k = 0; k < n * c; k++) for (let i = 0; i < plane; i++) gradIn[k * plane + i] = grad[k] / plane;
+      return gradIn;
+    },
+  },
+  batchnorm: {
+    forward(layer, input, ctx) {
+      const { mean, variance } = ctx.training
+        ? batchMoments(layer, input, ctx.n)
+        : runningMoments(ctx, layer.name);
+      const gamma = param(ctx, layer.name, 'gamma');
+      const beta = param(ctx, layer.name, 'beta');
+      const out = new Float64Array(input.length);
+      forEachChannel(layer, ctx.n, (ch, at) => {
+        const xhat = (input[at] - mean[ch]) / Math.sqrt(variance[ch] + layer.epsilon);
+        out[at] = activate(layer, gamma[ch] * xhat + beta[ch]);
+      });
+      return out;
+    },
+    backward(layer, input, outAct, grad, ctx, grads) {
+      const { n } = ctx;
+      const { mean, variance, count } = batchMoments(layer, input, n);
+      const gamma = param(ctx, layer.name, 'gamma');
+      const channels = gamma.length;
+      const g = grad.map((v, at) => v * activationSlope(layer, outAct[at]));
+      const istd = variance.map((v) => 1 / Math.sqrt(v + layer.epsilon));
+      const gBeta = new Float64Array(channels);
+      const gGamma = new Float64Array(channels);
+      forEachChannel(layer, n, (ch, at) => {
+        gBeta[ch] += g[at];
+        gGamma[ch] += g[at] * (input[at] - mean[ch]) * istd[ch];
+      });
+      const gradIn = new Float64Array(input.length);
+      forEachChannel(layer, n, (ch, at) => {
+        const xhat = (input[at] - mean[ch]) * istd[ch];
+        gradIn[at] = ((gamma[ch] * istd[ch]) / count) * (count * g[at] - gBeta[ch] - xhat * gGamma[ch]);
+      });
+      grads.set(paramKey(layer.name, 'gamma'), gGamma);
+      grads.set(paramKey(layer.name, 'beta'), gBeta);
       return gradIn;
     },
   },
@@ -238,6 +342,67 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
   },
 };
 
+type BatchNorm = ResolvedLayerOf<'batchnorm'>;
+
+/** Calls `visit(channel, index)` for every value of a batch norm's input (NCHW, or [n, F] with F channels). */
+function forEachChannel(layer: BatchNorm, n: number, visit: (channel: number, at: number) => void): void {
+  const channels = layer.inputShape[0];
+  const plane = sizeOf(layer.inputShape.slice(1));
+  let at = 0;
+  for (let s = 0; s < n; s++)
+    for (let ch = 0; ch < channels; ch++) for (let i = 0; i < plane; i++) visit(ch, at++);
+}
+
+/** Per-channel mean and biased variance of a batch, and the number of values each is over. */
+function batchMoments(
+  layer: BatchNorm,
+  input: Float64Array,
+  n: number,
+): { mean: Float64Array; variance: Float64Array; count: number } {
+  const channels = layer.inputShape[0];
+  const count = n * sizeOf(layer.inputShape.slice(1));
+  const mean = new Float64Array(channels);
+  const variance = new Float64Array(channels);
+  forEachChannel(layer, n, (ch, at) => (mean[ch] += input[at] / count));
+  forEachChannel(layer, n, (ch, at) => (variance[ch] += (input[at] - mean[ch]) ** 2 / count));
+  return { mean, variance, count };
+}
+
+function runningMoments(ctx: RefContext, layer: string): { mean: Float64Array; variance: Float64Array } {
+  return { mean: param(ctx, layer, 'mean'), variance: param(ctx, layer, 'var') };
+}
+
+/**
+ * The layer state after one training step on `x` (dropout by `masks`): every
+ * batch norm's running mean and variance moved by alpha towards the batch's.
+ */
+export function referenceStateUpdate(
+  spec: ResolvedSpec,
+  params: Params,
+  x: Float32Array,
+  masks?: Masks,
+): Params {
+  const n = x.length / spec.inputSize;
+  const acts = forwardActivations(spec, params, x, masks, true);
+  const state: Params = new Map();
+  spec.layers.forEach((layer, l) => {
+    if (layer.kind !== 'batchnorm') return;
+    const { mean, variance } = batchMoments(layer, acts[l - 1], n);
+    const a = layer.alpha;
+    const oldMean = params.get(paramKey(layer.name, 'mean'))!;
+    const oldVar = params.get(paramKey(layer.name, 'var'))!;
+    state.set(
+      paramKey(layer.name, 'mean'),
+      oldMean.map((v, ch) => (1 - a) * v + a * mean[ch]),
+    );
+    state.set(
+      paramKey(layer.name, 'var'),
+      oldVar.map((v, ch) => (1 - a) * v + a * variance[ch]),
+    );
+  });
+  return state;
+}
+
 function refLayer(layer: ResolvedLayer): RefLayer<LayerKind> {
   return REFERENCE[layer.kind] as RefLayer<LayerKind>;
 }
@@ -246,7 +411,7 @@ function refLayer(layer: ResolvedLayer): RefLayer<LayerKind> {
  * The output of every layer for a batch of `n` samples, `n * sizeOf(outputShape)`
  * values each, indexed like `spec.layers` (index 0 is the input itself).
  */
-function forwardActivations(
+export function forwardActivations(
   spec: ResolvedSpec,
   params: Params,
   x: Float32Array,
@@ -294,8 +459,9 @@ export function referenceLoss(
   x: Float32Array,
   y: Float32Array,
   masks?: Masks,
+  training = true,
 ): number {
-  return maskedMse(referenceForward(spec, params, x, masks), y);
+  return maskedMse(referenceForward(spec, params, x, masks, training), y);
 }
 
 /**
@@ -332,7 +498,7 @@ export function referencePass(
   return { output, loss, grads };
 }
 
-/** Central differences of the float64 loss for every parameter element. */
+/** Central differences of the float64 training-mode loss for every trainable parameter element. */
 export function finiteDifferenceGradients(
   spec: ResolvedSpec,
   params: Params,
@@ -342,7 +508,13 @@ export function finiteDifferenceGradients(
   masks?: Masks,
 ): Params {
   const grads: Params = new Map();
+  const trainable = new Set(
+    weightInfos(spec)
+      .filter((w) => w.trainable)
+      .map((w) => w.key),
+  );
   for (const [name, values] of params) {
+    if (!trainable.has(name)) continue;
     const g = new Float64Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const keep = values[i];
@@ -368,4 +540,28 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
     scale = Math.max(scale, Math.abs(expected[i]));
   }
   return scale === 0 ? diff : diff / scale;
+}
+
+/**
+ * The first element where |actual - expected| > abs + rel * |expected|, as a
+ * message; undefined when every element is within tolerance.
+ */
+export function elementwiseMismatch(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: { rel: number; abs: number },
+): string | undefined {
+  if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const excess =
+      Math.abs(actual[i] - expected[i]) - (tolerance.abs + tolerance.rel * Math.abs(expected[i]));
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst < 0) return undefined;
+  return `element ${worst}: ${actual[worst]} vs ${expected[worst]} (tolerance abs ${tolerance.abs} + rel ${tolerance.rel})`;
 }

@@ -43,6 +43,9 @@ interface AddonNetwork {
   gradients(x: Float32Array, y: Float32Array): Promise<{ loss: number; grads: Float32Array[] }>;
   getParams(velocity: boolean): Promise<Float32Array[]>;
   setParams(values: Float32Array[], velocity: boolean): Promise<void>;
+  /** Layer state (batch norm's running mean and var), in layer order. */
+  getState(): Promise<Float32Array[]>;
+  setState(values: Float32Array[]): Promise<void>;
   probeThreads(): Promise<number>;
   describe(): Promise<string>;
   dispose(): void;
@@ -157,7 +160,12 @@ interface ParamInfo {
  */
 export class NativeNetwork implements Network {
   readonly engineName = 'native';
+  /** Trainable parameters, in the addon's order. */
   private readonly params: ParamInfo[];
+  /** Layer state, in the addon's order. */
+  private readonly states: ParamInfo[];
+  /** Parameters and state in the order of `weightInfos`, each with where it sits in the addon's lists. */
+  private readonly weightOrder: { info: ParamInfo; trainable: boolean; index: number }[];
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private disposed = false;
@@ -168,14 +176,19 @@ export class NativeNetwork implements Network {
     /** Threads (OpenMP team size) this network computes with. */
     readonly threads: number,
   ) {
-    this.params = weightInfos(spec)
-      .filter((info) => info.trainable)
-      .map((info) => ({
-        name: info.key,
-        layer: info.layer,
-        shape: [...info.shape],
-        size: info.shape.reduce((a, b) => a * b, 1),
-      }));
+    this.params = [];
+    this.states = [];
+    this.weightOrder = weightInfos(spec).map((w) => {
+      const info = {
+        name: w.key,
+        layer: w.layer,
+        shape: [...w.shape],
+        size: w.shape.reduce((a, b) => a * b, 1),
+      };
+      const list = w.trainable ? this.params : this.states;
+      list.push(info);
+      return { info, trainable: w.trainable, index: list.length - 1 };
+    });
   }
 
   // One call at a time per network: the addon refuses overlapping calls, so queue them. The addon copies
@@ -251,12 +264,44 @@ export class NativeNetwork implements Network {
   }
 
   async getWeights(): Promise<NamedTensor[]> {
-    return this.named(await this.run(() => this.handle.getParams(false)));
+    const [params, states] = await this.run(async () => [
+      await this.handle.getParams(false),
+      this.states.length > 0 ? await this.handle.getState() : [],
+    ]);
+    return this.weightOrder.map(({ info, trainable, index }) => ({
+      name: info.name,
+      shape: [...info.shape],
+      data: (trainable ? params : states)[index],
+    }));
   }
 
   async setWeights(weights: NamedTensor[]): Promise<void> {
-    const values = this.ordered(weights, 'setWeights');
-    return this.run((copies) => this.handle.setParams(copies, false), values);
+    const known = new Set([...this.params, ...this.states].map((p) => p.name));
+    for (const tensor of weights) {
+      if (!known.has(tensor.name)) {
+        throw new ShapeError(
+          tensor.name.split('.')[0],
+          `setWeights: this network has no parameter '${tensor.name}'`,
+        );
+      }
+    }
+    const names = (list: ParamInfo[]) => new Set(list.map((p) => p.name));
+    const params = this.ordered(
+      weights.filter((t) => names(this.params).has(t.name)),
+      'setWeights',
+    );
+    const states = this.ordered(
+      weights.filter((t) => names(this.states).has(t.name)),
+      'setWeights',
+      this.states,
+    );
+    return this.run(
+      async (copies) => {
+        await this.handle.setParams(copies.slice(0, params.length), false);
+        if (states.length > 0) await this.handle.setState(copies.slice(params.length));
+      },
+      [...params, ...states],
+    );
   }
 
   async getOptimizerState(): Promise<NamedTensor[]> {
@@ -289,9 +334,9 @@ export class NativeNetwork implements Network {
     return this.params.map((param, i) => ({ name: param.name, shape: [...param.shape], data: values[i] }));
   }
 
-  private ordered(tensors: NamedTensor[], what: string): Float32Array[] {
+  private ordered(tensors: NamedTensor[], what: string, list: ParamInfo[] = this.params): Float32Array[] {
     const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
-    const known = new Set(this.params.map((param) => param.name));
+    const known = new Set(list.map((param) => param.name));
     for (const tensor of tensors) {
       if (!known.has(tensor.name)) {
         throw new ShapeError(
@@ -300,7 +345,7 @@ export class NativeNetwork implements Network {
         );
       }
     }
-    return this.params.map((param) => {
+    return list.map((param) => {
       const tensor = byName.get(param.name);
       if (!tensor) throw new ShapeError(param.layer, `${what}: parameter '${param.name}' is missing`);
       const sameShape =

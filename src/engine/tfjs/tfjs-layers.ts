@@ -34,19 +34,59 @@ export function fusedActivation(layer: { activation: string }): 'relu' | 'linear
   return layer.activation === 'leakyRelu' ? 'leakyrelu' : (layer.activation as 'relu' | 'linear');
 }
 
+/** A resolved activation as tfjs ops. */
+export function applyActivation(layer: { activation: string; leakiness: number }, x: tf.Tensor): tf.Tensor {
+  if (layer.activation === 'relu') return tf.relu(x);
+  if (layer.activation === 'leakyRelu') return tf.leakyRelu(x, layer.leakiness);
+  return x;
+}
+
 export const TFJS_LAYERS: { [K in LayerKind]: TfjsLayerBuilder<K> } = {
   input: (_layer, x) => x,
-  conv2d: (layer, x, { params }) =>
-    tf.fused.conv2d({
+  conv2d: (layer, x, { params }) => {
+    const [top, bottom, left, right] = layer.padding;
+    return tf.fused.conv2d({
       x: x as tf.Tensor4D,
       filter: params.W as tf.Tensor4D,
       bias: params.b,
-      strides: 1,
-      pad: 'valid',
+      strides: layer.stride,
+      // Unpadded convolutions keep 'valid', for which the wasm backend has its fastest kernels.
+      pad:
+        top + bottom + left + right === 0
+          ? 'valid'
+          : [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
       activation: fusedActivation(layer),
       leakyreluAlpha: layer.leakiness,
-    }),
+    });
+  },
   maxpool2d: (layer, x) => tf.maxPool(x as tf.Tensor4D, layer.poolSize, layer.poolSize, 'valid'),
+  avgpool2d: (layer, x) => tf.avgPool(x as tf.Tensor4D, layer.poolSize, layer.poolSize, 'valid'),
+  // NHWC -> [n, C]: the channel order of the boundary's flat outputs.
+  globalavgpool: (_layer, x) => tf.mean(x, [1, 2]),
+  batchnorm: (layer, x, { params, state, training, updateState }) => {
+    // Per channel: over samples and positions of NHWC images, over samples of [n, F].
+    const axes = x.rank === 4 ? [0, 1, 2] : [0];
+    let mean: tf.Tensor = state.mean;
+    let variance: tf.Tensor = state.var;
+    if (training) {
+      const moments = tf.moments(x, axes);
+      mean = moments.mean;
+      variance = moments.variance;
+      if (updateState) {
+        const a = layer.alpha;
+        state.mean.assign(tf.add(tf.mul(state.mean, 1 - a), tf.mul(mean, a)));
+        state.var.assign(tf.add(tf.mul(state.var, 1 - a), tf.mul(variance, a)));
+      }
+    }
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, layer.epsilon)), params.gamma);
+    const y = tf.add(tf.mul(tf.sub(x, mean), scale), params.beta);
+    return applyActivation(layer, y);
+  },
   dense: (layer, x, { params }) =>
     tf.fused.matMul({
       a: flattenChw(x),

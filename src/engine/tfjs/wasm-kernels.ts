@@ -117,9 +117,9 @@ function chunkStarts(count: number, unit: number, target: number): number[] {
  * a few images at a time (see REDUCTION_CHUNK) straight into wasm memory.
  */
 function conv2dBackpropFilter(backend: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: Attrs): Info {
-  if (!isPlainValidConv(attrs)) {
+  if (!isOne(attrs.dilations) || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC')) {
     throw new Error(
-      `Conv2DBackpropFilter (wasm, facepoints): only stride 1, 'valid', NHWC is implemented, got ${JSON.stringify(attrs)}`,
+      `Conv2DBackpropFilter (wasm, facepoints): only NHWC without dilation is implemented, got ${JSON.stringify(attrs)}`,
     );
   }
   const x = input(inputs, 'x');
@@ -130,6 +130,9 @@ function conv2dBackpropFilter(backend: WasmBackend, inputs: tf.NamedTensorInfoMa
   if (c !== inC || f !== outC) {
     throw new Error(`Conv2DBackpropFilter: shapes ${x.shape} / ${dy.shape} do not fit ${attrs.filterShape}`);
   }
+  const [sh, sw] = pair(attrs.strides ?? 1);
+  const [pt, pl] = leadingPads(attrs.pad, [h, w], [oh, ow], [kh, kw], [sh, sw]);
+  const plain = sh === 1 && sw === 1 && pt === 0 && pl === 0;
   const rows = kh * kw * c;
   const plane = oh * ow;
   const starts = chunkStarts(batch * plane, plane, REDUCTION_CHUNK);
@@ -148,8 +151,16 @@ function conv2dBackpropFilter(backend: WasmBackend, inputs: tf.NamedTensorInfoMa
             let out = ((i * kw + j) * c + ci) * kc;
             for (let n = n0; n < n0 + images; n++) {
               for (let y = 0; y < oh; y++) {
-                let from = ((n * h + y + i) * w + j) * c + ci;
-                for (let xx = 0; xx < ow; xx++, from += c) cols[out++] = xv[from];
+                if (plain) {
+                  let from = ((n * h + y + i) * w + j) * c + ci;
+                  for (let xx = 0; xx < ow; xx++, from += c) cols[out++] = xv[from];
+                  continue;
+                }
+                const r = y * sh + i - pt;
+                for (let xx = 0; xx < ow; xx++) {
+                  const q = xx * sw + j - pl;
+                  cols[out++] = r < 0 || r >= h || q < 0 || q >= w ? 0 : xv[((n * h + r) * w + q) * c + ci];
+                }
               }
             }
           }
@@ -162,6 +173,26 @@ function conv2dBackpropFilter(backend: WasmBackend, inputs: tf.NamedTensorInfoMa
   const dw = call('Reshape', backend, { x: dw2 }, { shape: [kh, kw, c, f] });
   release(backend, dw2);
   return dw;
+}
+
+/** Zeros before the first row and column of a convolution's input, for tfjs' `pad` attribute. */
+function leadingPads(
+  pad: unknown,
+  input: [number, number],
+  output: [number, number],
+  kernel: [number, number],
+  stride: [number, number],
+): [number, number] {
+  if (pad === 'valid' || pad === undefined) return [0, 0];
+  if (typeof pad === 'number') return [pad, pad];
+  if (Array.isArray(pad)) return [(pad[1] as number[])[0], (pad[2] as number[])[0]];
+  if (pad === 'same') {
+    return [0, 1].map((a) => {
+      const total = Math.max((output[a] - 1) * stride[a] + kernel[a] - input[a], 0);
+      return Math.floor(total / 2);
+    }) as [number, number];
+  }
+  throw new Error(`Conv2DBackpropFilter (wasm, facepoints): unsupported pad ${JSON.stringify(pad)}`);
 }
 
 function pair(value: unknown): [number, number] {

@@ -3,21 +3,38 @@
  * engines keep one builder per kind in a record of the same keys, so the
  * compiler names every place a new kind still needs (docs/layers.md).
  */
+import { avgPool2dLayer, type AvgPool2dLayerSpec, type ResolvedAvgPool2dLayer } from './avgpool2d.js';
+import { batchNormLayer, type BatchNormLayerSpec, type ResolvedBatchNormLayer } from './batchnorm.js';
 import { conv2dLayer, type Conv2dLayerSpec, type ResolvedConv2dLayer } from './conv2d.js';
 import { denseLayer, type DenseLayerSpec, type ResolvedDenseLayer } from './dense.js';
 import { dropoutLayer, type DropoutLayerSpec, type ResolvedDropoutLayer } from './dropout.js';
+import {
+  globalAvgPoolLayer,
+  type GlobalAvgPoolLayerSpec,
+  type ResolvedGlobalAvgPoolLayer,
+} from './global-avg-pool.js';
 import { inputLayer, type InputLayerSpec, type ResolvedInputLayer } from './input.js';
 import type { LayerDefinition } from './layer.js';
 import { maxPool2dLayer, type MaxPool2dLayerSpec, type ResolvedMaxPool2dLayer } from './maxpool2d.js';
 
 export type LayerSpec =
-  InputLayerSpec | Conv2dLayerSpec | MaxPool2dLayerSpec | DenseLayerSpec | DropoutLayerSpec;
+  | InputLayerSpec
+  | Conv2dLayerSpec
+  | MaxPool2dLayerSpec
+  | AvgPool2dLayerSpec
+  | GlobalAvgPoolLayerSpec
+  | BatchNormLayerSpec
+  | DenseLayerSpec
+  | DropoutLayerSpec;
 
 /** A layer with its defaults filled in and its shapes computed. */
 export type ResolvedLayer =
   | ResolvedInputLayer
   | ResolvedConv2dLayer
   | ResolvedMaxPool2dLayer
+  | ResolvedAvgPool2dLayer
+  | ResolvedGlobalAvgPoolLayer
+  | ResolvedBatchNormLayer
   | ResolvedDenseLayer
   | ResolvedDropoutLayer;
 
@@ -32,6 +49,9 @@ export const LAYER_DEFINITIONS: {
   input: inputLayer,
   conv2d: conv2dLayer,
   maxpool2d: maxPool2dLayer,
+  avgpool2d: avgPool2dLayer,
+  globalavgpool: globalAvgPoolLayer,
+  batchnorm: batchNormLayer,
   dense: denseLayer,
   dropout: dropoutLayer,
 };
