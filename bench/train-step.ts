@@ -1,11 +1,13 @@
 /**
- * Training-speed benchmark: net2 (batch 128, 96x96, random data) on every
- * engine it can run, each in its own child process so peak memory is the
- * engine's own. Prints a table, then one JSON line (the last line).
+ * Training-speed benchmark: net2 and bnnet (bench/nets.ts; batch 128, 96x96,
+ * random data) on every engine it can run, each in its own child process so
+ * peak memory is the engine's own. Prints a table per net, then one JSON line
+ * (the last line: net2's figures at the top level, bnnet's under `nets`).
  *
- *   npm run bench                                  # native + tfjs-wasm (3 steps)
+ *   npm run bench                                  # net2: native + tfjs-wasm; bnnet: native
  *   npm run bench -- --engines native --steps 20   # native only
- *   npm run bench -- --peer libtorch               # adds the C++ libtorch peer (bench/peers/)
+ *   npm run bench -- --peer libtorch               # adds the C++ libtorch peers (bench/peers/)
+ *   npm run bench -- --nets bnnet --peer libtorch  # one net
  *   FACEPOINTS_NATIVE_PROFILE=1 npm run bench -- --engines native   # per-primitive times on stderr
  */
 import { spawnSync } from 'node:child_process';
@@ -14,8 +16,8 @@ import { parseArgs } from 'node:util';
 
 import type { Engine, Network } from '../src/engine/engine.js';
 import { initWeights } from '../src/nn/init.js';
-import { presetSpec } from '../src/nn/presets.js';
 import { Rng } from '../src/random/rng.js';
+import { BENCH_NETS, benchSpec, forwardFlops, type BenchNet } from './nets.js';
 import { runLibtorchPeer } from './peers/libtorch-peer.js';
 
 const BATCH = 128;
@@ -61,12 +63,13 @@ async function openEngine(name: string, threads: number | undefined): Promise<En
 
 /** Runs in the child: times `steps` train steps and forward passes on one engine. */
 async function measure(
+  net: BenchNet,
   engineName: string,
   steps: number,
   threads: number | undefined,
 ): Promise<EngineResult> {
   const engine = await openEngine(engineName, threads);
-  const spec = presetSpec('net2', OUTPUTS);
+  const spec = benchSpec(net, OUTPUTS);
   const network: Network = await engine.compile(spec, { threads });
   await network.setWeights(initWeights(network.spec, 1));
   const rng = new Rng(2, 'bench');
@@ -123,13 +126,20 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-function runChild(engine: string, steps: number, threads: number | undefined): EngineResult | undefined {
+function runChild(
+  net: BenchNet,
+  engine: string,
+  steps: number,
+  threads: number | undefined,
+): EngineResult | undefined {
   const args = [
     '--import',
     'tsx',
     fileURLToPath(import.meta.url),
     '--child',
     engine,
+    '--net',
+    net,
     '--steps',
     String(steps),
   ];
@@ -153,33 +163,24 @@ function printRow(r: EngineResult): void {
   );
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      child: { type: 'string' },
-      engines: { type: 'string', default: 'native,tfjs-wasm' },
-      steps: { type: 'string', default: '10' },
-      'tfjs-steps': { type: 'string', default: '2' },
-      threads: { type: 'string' },
-      peer: { type: 'string' },
-      rounds: { type: 'string', default: '1' },
-    },
-  });
-  const threads = values.threads !== undefined ? Number(values.threads) : undefined;
-  if (values.child) {
-    try {
-      console.log(JSON.stringify(await measure(values.child, Number(values.steps), threads)));
-    } catch (error) {
-      console.log((error as Error).message);
-      process.exit(2);
-    }
-    return;
-  }
+interface NetSummary {
+  [key: string]: unknown;
+}
 
-  console.log(`net2, batch ${BATCH}, 96x96 random data; medians over timed steps after one warm-up step`);
+/** Runs one net's engines and peer for all rounds; prints its rows and returns its summary. */
+function benchNet(
+  net: BenchNet,
+  engines: string[],
+  options: { steps: number; tfjsSteps: number; threads?: number; peer?: string; rounds: number },
+): NetSummary {
+  const { rounds, threads } = options;
+  const gflop = forwardFlops(benchSpec(net, OUTPUTS)) / 1e9;
+  console.log(
+    `${net}, batch ${BATCH}, 96x96 random data, ${gflop.toFixed(3)} GFLOP per image forward; ` +
+      'medians over timed steps after one warm-up step',
+  );
   // On a shared machine the load drifts: with --rounds N every engine runs N times, interleaved, each
   // engine's least disturbed round is reported, and speed-ups are the median of the per-round ratios.
-  const rounds = Math.max(1, Number(values.rounds));
   const perEngine = new Map<string, EngineResult[]>();
   const peerRounds = new Map<string, PeerFigures[]>();
   const ratioRounds = new Map<string, number[]>();
@@ -187,17 +188,17 @@ async function main(): Promise<void> {
     if (rounds > 1) console.log(`round ${round} of ${rounds}`);
     const peers: Record<string, PeerFigures> = {};
     let native: EngineResult | undefined;
-    for (const engine of values.engines.split(',').filter(Boolean)) {
-      const steps = engine.startsWith('tfjs') ? Number(values['tfjs-steps']) : Number(values.steps);
-      const result = runChild(engine, steps, threads);
+    for (const engine of engines) {
+      const steps = engine.startsWith('tfjs') ? options.tfjsSteps : options.steps;
+      const result = runChild(net, engine, steps, threads);
       if (!result) continue;
       printRow(result);
       perEngine.set(result.engine, [...(perEngine.get(result.engine) ?? []), result]);
       if (result.engine === 'native') native = result;
       else peers[result.engine] = result;
     }
-    if (values.peer === 'libtorch') {
-      const peer = runLibtorchPeer({ steps: Number(values.steps), threads });
+    if (options.peer === 'libtorch') {
+      const peer = runLibtorchPeer({ net, steps: options.steps, threads });
       if ('error' in peer) console.log(`libtorch: not run (${peer.error})`);
       else {
         peers.libtorch = peer;
@@ -221,21 +222,74 @@ async function main(): Promise<void> {
   for (const [name, list] of ratioRounds) {
     ratios[name] = round(median(list));
     console.log(
-      `native is ${ratios[name]}x faster per train step than ${name}` +
+      `${net}: native is ${ratios[name]}x faster per train step than ${name}` +
         (rounds > 1 ? ' (median of rounds)' : ''),
     );
   }
   const nativeRuns = perEngine.get('native');
-  const summary = nativeRuns
+  return nativeRuns
     ? {
+        net,
+        gflopPerImageForward: round(gflop * 1000) / 1000,
         ...fastest(nativeRuns),
         rounds,
         trainStepMsPerRound: nativeRuns.map((r) => r.trainStepMs),
         peers,
         speedupVsPeers: ratios,
       }
-    : { engine: 'none', peers };
-  console.log(JSON.stringify(summary));
+    : { net, engine: 'none', peers };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      net: { type: 'string', default: 'net2' },
+      nets: { type: 'string', default: BENCH_NETS.join(',') },
+      engines: { type: 'string', default: 'native,tfjs-wasm' },
+      // tfjs-wasm has no fast kernels for padded and strided convolutions' gradients: bnnet is native only.
+      'bnnet-engines': { type: 'string', default: 'native' },
+      steps: { type: 'string', default: '10' },
+      'tfjs-steps': { type: 'string', default: '2' },
+      threads: { type: 'string' },
+      peer: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
+    },
+  });
+  const threads = values.threads !== undefined ? Number(values.threads) : undefined;
+  if (values.child) {
+    try {
+      const net = values.net as BenchNet;
+      console.log(JSON.stringify(await measure(net, values.child, Number(values.steps), threads)));
+    } catch (error) {
+      console.log((error as Error).message);
+      process.exit(2);
+    }
+    return;
+  }
+  const nets = values.nets.split(',').filter(Boolean) as BenchNet[];
+  for (const net of nets) {
+    if (!BENCH_NETS.includes(net))
+      throw new Error(`unknown bench net '${net}': expected ${BENCH_NETS.join(', ')}`);
+  }
+  const options = {
+    steps: Number(values.steps),
+    tfjsSteps: Number(values['tfjs-steps']),
+    threads,
+    peer: values.peer,
+    rounds: Math.max(1, Number(values.rounds)),
+  };
+  const summaries: Record<string, NetSummary> = {};
+  for (const net of nets) {
+    const engines = (
+      net === 'bnnet' && values.engines.includes('native') ? values['bnnet-engines'] : values.engines
+    )
+      .split(',')
+      .filter(Boolean);
+    summaries[net] = benchNet(net, engines, options);
+  }
+  // net2's figures at the top level (as before bnnet existed), every net's under `nets`.
+  console.log(JSON.stringify({ ...(summaries.net2 ?? {}), nets: summaries }));
 }
 
 await main();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -107,6 +108,17 @@ memory::dims batch_dims(int64_t n, const std::vector<int64_t>& shape) {
   return d;
 }
 
+// Batch norm followed by a plain relu runs it inside oneDNN's batch norm
+// (`fuse_norm_relu`: no separate pass forward or backward; training keeps a
+// bit mask in the workspace); leaky relu runs as its own eltwise op.
+bool bn_fuses_relu(const LayerSpec& L) { return L.relu && L.leakiness == 0.0f; }
+
+dnnl::normalization_flags bn_flags(const LayerSpec& L) {
+  auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+  if (bn_fuses_relu(L)) flags = flags | dnnl::normalization_flags::fuse_norm_relu;
+  return flags;
+}
+
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -177,6 +189,7 @@ struct PlanBuilder {
     memory mean, variance;  // batch norm in training: the batch's statistics
     std::vector<uint8_t>* mask = nullptr;
     bool relu_done = false;  // relu's backward already applied above a pool
+    bool folded = false;     // batch norm folded into the convolution before it (inference)
   };
   std::vector<Fwd> f;
 
@@ -353,29 +366,97 @@ struct PlanBuilder {
     const memory::dims dst_d = {n, L.out_shape[0], L.out_shape[1], L.out_shape[2]};
     const memory::desc b_md({L.filters}, dt::f32, tag::x);
     const size_t k = static_cast<size_t>(net.layer_param_[l]);
-    auto make = [&](prop_kind kind, const memory::desc& w_md) {
+    // Inference: a batch norm right after a linear convolution folds into its weights and bias, and the
+    // batch norm's relu becomes the convolution's post-op: one primitive instead of three passes.
+    const bool fold_bn = folds_batchnorm(l);
+    const LayerSpec* bn = fold_bn ? &net.layers_[l + 1] : nullptr;
+    const bool relu = fold_bn ? bn->relu : L.relu;
+    const float leakiness = fold_bn ? bn->leakiness : L.leakiness;
+    auto make = [&](prop_kind kind, const memory::desc& w_md, bool with_relu) {
       dnnl::convolution_forward::desc d(kind, algorithm::convolution_direct, any_desc(src_d), w_md, b_md,
                                         any_desc(dst_d), conv_strides(L), conv_pad_l(L), conv_pad_r(L));
-      return dnnl::convolution_forward::primitive_desc(d, relu_attr(L.relu, L.leakiness), eng);
+      return dnnl::convolution_forward::primitive_desc(d, relu_attr(with_relu, leakiness), eng);
     };
     if (!net.params_[k].established) {
-      auto pd0 = make(prop_kind::forward_training, any_desc(w_d));
+      auto pd0 = make(prop_kind::forward_training, any_desc(w_d), L.relu);
       net.establish(k, pd0.weights_desc());
       net.establish(k + 1, pd0.bias_desc());
     }
-    auto pd = pick<dnnl::convolution_forward::primitive_desc>(
-        [&](bool forced) { return make(pk, forced ? net.params_[k].master.get_desc() : any_desc(w_d)); });
+    auto pd = pick<dnnl::convolution_forward::primitive_desc>([&](bool forced) {
+      return make(pk, forced ? net.params_[k].master.get_desc() : any_desc(w_d), relu);
+    });
     Fwd& r = f[l];
     r.src = as_desc(cur, pd.src_desc(), p.forward, L.name + ".src");
     r.dst = memory(pd.dst_desc(), eng);
     r.conv = pd;
+    memory weights = weights_as(k, pd.weights_desc());
+    memory bias = weights_as(k + 1, pd.bias_desc());
+    if (fold_bn) {
+      weights = memory(pd.weights_desc(), eng);
+      bias = memory(pd.bias_desc(), eng);
+      add_fold(l, weights, bias);
+      f[l + 1].folded = true;
+      p.impls.push_back(L.name + "+" + bn->name + ": batch norm" + (bn->relu ? " and its relu" : "") +
+                        " folded into the convolution (inference)");
+    }
     add(p.forward, L.name + ".fwd", dnnl::convolution_forward(pd),
-        {{DNNL_ARG_SRC, r.src},
-         {DNNL_ARG_WEIGHTS, weights_as(k, pd.weights_desc())},
-         {DNNL_ARG_BIAS, weights_as(k + 1, pd.bias_desc())},
-         {DNNL_ARG_DST, r.dst}},
-        pd);
+        {{DNNL_ARG_SRC, r.src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, r.dst}}, pd);
     return r.dst;
+  }
+
+  // Inference plans fold a batch norm into the linear convolution before it (FACEPOINTS_NATIVE_FUSION=0: never).
+  bool folds_batchnorm(size_t l) const {
+    if (p.training || l + 1 >= net.layers_.size()) return false;
+    const LayerSpec& conv = net.layers_[l];
+    if (conv.kind != LayerKind::Conv || conv.relu || net.layers_[l + 1].kind != LayerKind::BatchNorm) return false;
+    const char* env = std::getenv("FACEPOINTS_NATIVE_FUSION");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }
+
+  // An op that recomputes the folded weights when the convolution's parameters or the batch norm's
+  // parameters or running statistics changed: W'[o] = W[o] * s, b'[o] = (b[o] - mean[o]) * s + beta[o],
+  // s = gamma[o] / sqrt(var[o] + epsilon).
+  void add_fold(size_t l, const memory& weights, const memory& bias) {
+    Network* network = &net;
+    const size_t k = static_cast<size_t>(net.layer_param_[l]);
+    const size_t kb = static_cast<size_t>(net.layer_param_[l + 1]);
+    const size_t sb = static_cast<size_t>(net.layer_state_[l + 1]);
+    const LayerSpec& L = net.layers_[l];
+    const float epsilon = net.layers_[l + 1].epsilon;
+    const int64_t filters = L.filters;
+    const int64_t per_filter = L.in_shape[0] * L.kernel_h * L.kernel_w;
+    for (size_t j : {kb, kb + 1}) {
+      if (!net.params_[j].established) net.establish(j, net.params_[j].canonical);
+    }
+    auto seen = std::make_shared<std::vector<uint64_t>>(6, 0);
+    dnnl::engine engine = eng;
+    add_fn(p.forward, L.name + "+bn.fold", [=]() {
+      const std::vector<uint64_t> now = {network->params_[k].version,      network->params_[k + 1].version,
+                                         network->params_[kb].version,     network->params_[kb + 1].version,
+                                         network->states_[sb].version,     network->states_[sb + 1].version};
+      if (now == *seen) return;
+      *seen = now;
+      dnnl::stream stream(engine);
+      memory master = network->params_[k].master;
+      std::vector<float> plain(static_cast<size_t>(filters * per_filter));
+      memory plain_w(network->params_[k].canonical, engine, plain.data());
+      dnnl::reorder(master, plain_w).execute(stream, master, plain_w);
+      stream.wait();
+      const float* b = data_of(network->params_[k + 1].master);
+      const float* gamma = data_of(network->params_[kb].master);
+      const float* beta = data_of(network->params_[kb + 1].master);
+      const float* mean = network->states_[sb].values.data();
+      const float* var = network->states_[sb + 1].values.data();
+      float* folded_b = data_of(bias);
+      for (int64_t o = 0; o < filters; o++) {
+        const float scale = gamma[o] / std::sqrt(var[o] + epsilon);
+        for (int64_t i = 0; i < per_filter; i++) plain[static_cast<size_t>(o * per_filter + i)] *= scale;
+        folded_b[o] = (b[o] - mean[o]) * scale + beta[o];
+      }
+      memory target = weights;
+      dnnl::reorder(plain_w, target).execute(stream, plain_w, target);
+      stream.wait();
+    });
   }
 
   memory pool_forward(size_t l, const memory& cur) {
@@ -519,7 +600,8 @@ struct PlanBuilder {
     const LayerSpec& below = net.layers_[l - 1];
     // relu(max(x)) == max(relu(x)) (leaky relu too: it is monotonic): apply the relu
     // mask on the pooled tensor, 4x less memory traffic than on the convolution's output.
-    if ((below.kind == LayerKind::Conv || below.kind == LayerKind::Dense || below.kind == LayerKind::BatchNorm) &&
+    if ((below.kind == LayerKind::Conv || below.kind == LayerKind::Dense ||
+         (below.kind == LayerKind::BatchNorm && !bn_fuses_relu(below))) &&
         below.relu) {
       relu_backward(gd, r.dst, below.name + ".relu.bwd", below.leakiness);
       f[l - 1].relu_done = true;
@@ -597,6 +679,7 @@ struct PlanBuilder {
   // updated, in training steps only), in inference on the running ones. A
   // relu or leaky relu runs after it in place.
   memory batchnorm_forward(size_t l, const memory& cur) {
+    if (f[l].folded) return cur;
     const LayerSpec& L = net.layers_[l];
     const size_t k = static_cast<size_t>(net.layer_param_[l]);
     const size_t s = static_cast<size_t>(net.layer_state_[l]);
@@ -604,7 +687,7 @@ struct PlanBuilder {
     for (size_t j : {k, k + 1}) {
       if (!net.params_[j].established) net.establish(j, net.params_[j].canonical);
     }
-    auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    auto flags = bn_flags(L);
     if (!p.training) flags = flags | dnnl::normalization_flags::use_global_stats;
     dnnl::batch_normalization_forward::desc d(pk, cur.get_desc(), L.epsilon, flags);
     dnnl::batch_normalization_forward::primitive_desc pd(d, scratch_attr(), eng);
@@ -628,8 +711,12 @@ struct PlanBuilder {
     }
     args[DNNL_ARG_MEAN] = r.mean;
     args[DNNL_ARG_VARIANCE] = r.variance;
+    if (p.training && bn_fuses_relu(L)) {
+      r.ws = memory(pd.workspace_desc(), eng);
+      args[DNNL_ARG_WORKSPACE] = r.ws;
+    }
     add(p.forward, L.name + ".fwd", dnnl::batch_normalization_forward(pd), std::move(args), pd);
-    if (L.relu) {
+    if (L.relu && !bn_fuses_relu(L)) {
       const memory::desc dd = r.dst.get_desc();
       dnnl::eltwise_forward::desc ed(pk, algorithm::eltwise_relu_use_dst_for_bwd, dd, L.leakiness, 0.0f);
       dnnl::eltwise_forward::primitive_desc epd(ed, scratch_attr(), eng);
@@ -662,9 +749,9 @@ struct PlanBuilder {
     const size_t k = static_cast<size_t>(net.layer_param_[l]);
     const int64_t c = L.in_shape[0];
     memory g = as_desc(g_in, r.dst.get_desc(), p.backward, L.name + ".diff");
-    if (L.relu && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd", L.leakiness);
-    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
-    dnnl::batch_normalization_backward::desc d(prop_kind::backward, r.bn.dst_desc(), r.bn.src_desc(), L.epsilon, flags);
+    if (L.relu && !bn_fuses_relu(L) && !r.relu_done) relu_backward(g, r.dst, L.name + ".relu.bwd", L.leakiness);
+    dnnl::batch_normalization_backward::desc d(prop_kind::backward, r.bn.dst_desc(), r.bn.src_desc(), L.epsilon,
+                                               bn_flags(L));
     dnnl::batch_normalization_backward::primitive_desc pd(d, scratch_attr(), eng, r.bn);
     const memory::desc stat_md({c}, dt::f32, tag::x);
     memory gs(pd.diff_src_desc(), eng);
@@ -679,6 +766,7 @@ struct PlanBuilder {
          {DNNL_ARG_DIFF_SCALE, grad_as(k, stat_md)},
          {DNNL_ARG_DIFF_SHIFT, grad_as(k + 1, stat_md)}},
         pd);
+    if (bn_fuses_relu(L)) p.backward.back().args[DNNL_ARG_WORKSPACE] = r.ws;
     return need_dsrc ? gs : memory();
   }
 

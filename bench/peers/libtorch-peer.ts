@@ -1,7 +1,8 @@
 /**
  * Builds (once, into node_modules/.cache/facepoints-peers/, which
- * `node-gyp rebuild` does not wipe as it does build/) and runs the libtorch C++ peer of the
- * benchmark. Needs Debian's libtorch-dev; never built by install or CI.
+ * `node-gyp rebuild` does not wipe as it does build/) and runs the libtorch C++ peers of the
+ * benchmark, one per bench net (libtorch-net2.cpp, libtorch-bnnet.cpp). Needs Debian's
+ * libtorch-dev; never built by install or CI.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -16,11 +17,9 @@ export interface PeerResult {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = path.join(here, 'libtorch-net2.cpp');
-const binary = path.resolve(here, '..', '..', 'node_modules', '.cache', 'facepoints-peers', 'libtorch-net2');
 const TORCH_INCLUDE = '/usr/include/torch/csrc/api/include';
 
-function build(): string | undefined {
+function build(source: string, binary: string): string | undefined {
   if (existsSync(binary) && statSync(binary).mtimeMs > statSync(source).mtimeMs) return undefined;
   if (!existsSync(TORCH_INCLUDE))
     return `libtorch headers not found (${TORCH_INCLUDE}): apt-get install libtorch-dev`;
@@ -47,10 +46,16 @@ function build(): string | undefined {
 
 /** Times the peer; returns `{ error }` when it cannot be built or run here. */
 export function runLibtorchPeer(options: {
+  /** Which bench net (bench/nets.ts); default net2. */
+  net?: string;
   steps: number;
   threads?: number;
 }): PeerResult | { error: string } {
-  const error = build();
+  const name = `libtorch-${options.net ?? 'net2'}`;
+  const source = path.join(here, `${name}.cpp`);
+  const binary = path.resolve(here, '..', '..', 'node_modules', '.cache', 'facepoints-peers', name);
+  if (!existsSync(source)) return { error: `no libtorch peer for ${options.net} (${source})` };
+  const error = build(source, binary);
   if (error) return { error };
   const run = spawnSync(binary, [String(options.steps), String(options.threads ?? 0)], { encoding: 'utf8' });
   const last = (run.stdout ?? '').trim().split('\n').pop() ?? '';

@@ -149,6 +149,14 @@ async function checkNet(engine: Engine, netSpec: NetworkSpec, n: number): Promis
         );
       }
     }
+    // Inference after the step sees the new weights and statistics (the native engine refolds batch norm).
+    const stepped = toParams(await network.getWeights());
+    check(
+      await network.predict(x),
+      referenceForward(spec, stepped, x, undefined, false),
+      OUTPUT,
+      `batch ${n} predict after the step`,
+    );
   } finally {
     network.dispose();
   }
@@ -172,3 +180,40 @@ for (const [engineName, { skip, open }] of Object.entries(ENGINES)) {
     }
   });
 }
+
+describe('native: batch norm folded into the convolution for inference', { skip: skipNative }, () => {
+  const netSpec =
+    NEW_LAYER_NETS[
+      'conv same stride 2 + batch norm relu + conv explicit pad leaky relu + avg pool + batch norm leaky + global avg pool + dense'
+    ];
+  test('describe() shows the fold; FACEPOINTS_NATIVE_FUSION=0 computes the same without it', async () => {
+    const spec = resolveSpec(netSpec);
+    const weights = randomParams(spec, 3);
+    const x = randomArray(5 * spec.inputSize, 4);
+    const engine = await loadNativeEngine({ threads: 1 });
+    const fused = await engine.compile(netSpec);
+    await fused.setWeights(weights);
+    const withFold = await fused.predict(x);
+    assert.match(await fused.describe(), /conv1\+bn1: batch norm and its relu folded into the convolution/);
+    fused.dispose();
+    const previous = process.env.FACEPOINTS_NATIVE_FUSION;
+    process.env.FACEPOINTS_NATIVE_FUSION = '0';
+    try {
+      const plain = await engine.compile(netSpec);
+      await plain.setWeights(weights);
+      const without = await plain.predict(x);
+      assert.doesNotMatch(await plain.describe(), /folded/);
+      plain.dispose();
+      check(withFold, without, { rel: 1e-5, abs: 1e-6 }, 'fused vs unfused');
+      check(
+        without,
+        referenceForward(spec, toParams(weights), x, undefined, false),
+        OUTPUT,
+        'unfused vs reference',
+      );
+    } finally {
+      if (previous === undefined) delete process.env.FACEPOINTS_NATIVE_FUSION;
+      else process.env.FACEPOINTS_NATIVE_FUSION = previous;
+    }
+  });
+});
