@@ -10,28 +10,46 @@
  *   buffers, primitives and layouts alive between calls of the same shapes.
  * - Weights use the layouts documented in `nn/spec.ts`, so a model trained on
  *   one engine loads into any other.
- * - The loss is the masked mean squared error: targets that are NaN are
- *   missing and contribute neither to the loss nor to the gradients; the
- *   loss is sum((pred - y)^2 over present targets) / (number of present
- *   targets), and 0 when none is present.
- * - The update is Lasagne's Nesterov momentum, for every parameter p with
- *   gradient g and velocity v (v starts at 0):
+ * - The loss masks missing targets: targets that are NaN contribute neither
+ *   to the loss nor to the gradients. With d = prediction - target, the loss
+ *   is sum(f(d) over present targets) / (number of present targets), 0 when
+ *   none is present, where f is one of (`nn/loss.ts`; default `mse`):
+ *     mse        f(d) = d^2
+ *     l1         f(d) = |d|                       (f'(0) = 0)
+ *     smooth-l1  f(d) = 0.5 d^2 / beta            if |d| < beta
+ *                       |d| - 0.5 beta            otherwise
+ *     wing       f(d) = w ln(1 + |d| / epsilon)   if |d| < w      (Feng et al., CVPR 2018)
+ *                       |d| - C                   otherwise, C = w - w ln(1 + w / epsilon)
+ * - The update is the network's optimizer (`CompileOptions.optimizer`), for
+ *   every parameter p with gradient g of the loss. L2 weight decay lambda
+ *   (`weightDecay`, default 0) first adds lambda * p to g for every `W`
+ *   parameter (not biases), i.e. minimises loss + lambda/2 * sum(W^2); the
+ *   loss returned never includes that term.
+ *   Nesterov momentum (Lasagne's `nesterov_momentum`; the default), velocity v starting at 0:
  *     v = momentum * v - learningRate * g
  *     p = p + momentum * v - learningRate * g
+ *   Adam (Lasagne's `adam`), m and v starting at 0, t the 1-based number of this update:
+ *     a_t = learningRate * sqrt(1 - beta2^t) / (1 - beta1^t)   (computed in float64)
+ *     m = beta1 * m + (1 - beta1) * g
+ *     v = beta2 * v + (1 - beta2) * g^2
+ *     p = p - a_t * m / (sqrt(v) + epsilon)
+ *   Every hyper-parameter is given per step, so callbacks may change them
+ *   between steps (nolearn's shared variables); the state (velocities, or m,
+ *   v and t) lives in the network and round-trips through
+ *   get/setOptimizerState exactly, so a resumed run is bit-identical.
  */
+import type { LossSpec } from '../nn/loss.js';
+import type { OptimizerName, StepHyperparams } from '../nn/optimizer.js';
 import type { NetworkSpec, ResolvedSpec } from '../nn/spec.js';
+
+export type { LossSpec } from '../nn/loss.js';
+export type { OptimizerName, StepHyperparams } from '../nn/optimizer.js';
 
 /** A named float32 tensor, e.g. `{ name: 'conv1.W', shape: [32, 1, 3, 3], data }`. */
 export interface NamedTensor {
   name: string;
   shape: number[];
   data: Float32Array;
-}
-
-/** Hyper-parameters of one training step. */
-export interface StepHyperparams {
-  learningRate: number;
-  momentum: number;
 }
 
 /** Options of one training step. */
@@ -41,6 +59,8 @@ export interface TrainStepOptions extends StepHyperparams {
    * seed and the step number, so a resumed run draws the same masks.
    */
   dropoutSeed: number;
+  /** The loss to minimise (default: masked MSE). */
+  loss?: LossSpec;
 }
 
 /**
@@ -52,29 +72,36 @@ export interface Network {
   readonly spec: ResolvedSpec;
   /** Name of the engine that compiled it, e.g. 'native' or 'tfjs-wasm'. */
   readonly engineName: string;
+  /** The update rule `trainStep` applies (chosen at compile time). */
+  readonly optimizer: OptimizerName;
 
   /** Forward pass without dropout; returns `n * outputSize` values. */
   predict(x: Float32Array): Promise<Float32Array>;
 
-  /** One forward + backward + update on a batch; resolves to the batch's masked MSE before the update. */
+  /** One forward + backward + update on a batch; resolves to the batch's loss before the update. */
   trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number>;
 
-  /** Masked MSE of a batch without dropout and without updating anything. */
-  evaluateLoss(x: Float32Array, y: Float32Array): Promise<number>;
+  /** The loss (default masked MSE) of a batch without dropout and without updating anything. */
+  evaluateLoss(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<number>;
 
   /**
-   * Gradients of the masked MSE (no dropout) with respect to every parameter
-   * at the current weights, without updating. Used to check engines against
-   * each other and against finite differences.
+   * Gradients of the loss (default masked MSE; no dropout, no weight decay)
+   * with respect to every parameter at the current weights, without
+   * updating. Used to check engines against each other and against finite
+   * differences.
    */
-  gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]>;
+  gradients(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<NamedTensor[]>;
 
   /** Copies of all parameters, in spec order (`layer.W`, `layer.b`, ...). */
   getWeights(): Promise<NamedTensor[]>;
   /** Replaces parameters by name; every parameter of the network must be given, with matching shapes. */
   setWeights(weights: NamedTensor[]): Promise<void>;
 
-  /** Copies of the optimizer state: one velocity per parameter, named like the parameter. */
+  /**
+   * Copies of the optimizer state, as `optimizerStateShapes` (nn/optimizer.ts)
+   * lists it: Nesterov one velocity per parameter, named like the parameter;
+   * Adam `P/m` and `P/v` per parameter P, then `step` ([1], t).
+   */
   getOptimizerState(): Promise<NamedTensor[]>;
   setOptimizerState(state: NamedTensor[]): Promise<void>;
 
@@ -86,6 +113,8 @@ export interface Network {
 export interface CompileOptions {
   /** Threads to use where the engine supports it (default: all cores). */
   threads?: number;
+  /** The update rule of `trainStep` (default 'nesterov'). */
+  optimizer?: OptimizerName;
 }
 
 /**

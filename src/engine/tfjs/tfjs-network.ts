@@ -1,13 +1,25 @@
 /**
- * A compiled network on tfjs. Parameters and velocities live in tfjs
- * variables (in tfjs layouts, see `layout.ts`); every call builds its graph
- * inside `tf.tidy`, so nothing but those variables outlives a call.
+ * A compiled network on tfjs. Parameters and optimizer state (velocities, or
+ * Adam's moments) live in tfjs variables (in tfjs layouts, see `layout.ts`);
+ * every call builds its graph inside `tf.tidy`, so nothing but those
+ * variables outlives a call.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors.js';
 import { paramKey, sizeOf, type ResolvedLayer, type ResolvedSpec } from '../../nn/spec.js';
+import { resolveLoss, type LossSpec, type ResolvedLoss } from '../../nn/loss.js';
+import {
+  ADAM_STEP_NAME,
+  adamMomentNames,
+  adamStepSize,
+  checkHyperparams,
+  isDecayed,
+  optimizerStateShapes,
+  type OptimizerName,
+} from '../../nn/optimizer.js';
 import type { NamedTensor, Network, TrainStepOptions } from '../engine.js';
 import { dropoutMask } from './dropout-mask.js';
+import { maskedLossSum } from './tfjs-losses.js';
 import {
   flattenChw,
   inputToTfjs,
@@ -26,7 +38,10 @@ interface ParamSlot {
   /** Boundary shape. */
   shape: number[];
   value: tf.Variable;
+  /** Nesterov's velocity, or Adam's first moment m. */
   velocity: tf.Variable;
+  /** Adam's second moment v (Adam only). */
+  second?: tf.Variable;
 }
 
 interface Targets {
@@ -48,13 +63,22 @@ export class TfjsNetwork implements Network {
   private readonly byKey = new Map<string, ParamSlot>();
   private readonly params = new Map<string, { W?: tf.Variable; b?: tf.Variable }>();
   private readonly chunkSize: number;
+  readonly optimizer: OptimizerName;
+  /** Updates applied so far (Adam's t). */
+  private step = 0;
   private disposed = false;
 
   /** Call only with the backend already active (see `TfjsEngine.compile`). */
-  constructor(spec: ResolvedSpec, engineName: string, backend: string) {
+  constructor(
+    spec: ResolvedSpec,
+    engineName: string,
+    backend: string,
+    optimizer: OptimizerName = 'nesterov',
+  ) {
     this.spec = spec;
     this.engineName = engineName;
     this.backend = backend;
+    this.optimizer = optimizer;
     for (const layer of spec.layers) {
       const entry: { W?: tf.Variable; b?: tf.Variable } = {};
       for (const param of layer.params) {
@@ -66,6 +90,7 @@ export class TfjsNetwork implements Network {
           // tidy frees the zeros; variables are never freed by tidy.
           value: tf.tidy(() => tf.variable(tf.zeros(internal), true)),
           velocity: tf.tidy(() => tf.variable(tf.zeros(internal), false)),
+          ...(optimizer === 'adam' ? { second: tf.tidy(() => tf.variable(tf.zeros(internal), false)) } : {}),
         };
         entry[param.name] = slot.value;
         this.slots.push(slot);
@@ -95,27 +120,43 @@ export class TfjsNetwork implements Network {
   async trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number> {
     await this.ready();
     const n = this.batchCount(x, y);
-    const { learningRate, momentum, dropoutSeed } = options;
-    const loss = tf.tidy(() => {
-      const { value, grads } = this.lossAndGradients(x, y, n, dropoutSeed);
+    const h = checkHyperparams(this.optimizer, options);
+    const loss = resolveLoss(options.loss);
+    const t = this.step + 1;
+    const stepSize = h.optimizer === 'adam' ? adamStepSize(h.learningRate, h.beta1, h.beta2, t) : 0;
+    const result = tf.tidy(() => {
+      const { value, grads } = this.lossAndGradients(x, y, n, options.dropoutSeed, loss);
       for (const slot of this.slots) {
-        const g = grads[slot.value.name];
-        // Lasagne's Nesterov momentum, as engine.ts defines it.
-        const step = tf.mul(g, learningRate);
-        const v = tf.sub(tf.mul(slot.velocity, momentum), step);
-        slot.value.assign(tf.sub(tf.add(slot.value, tf.mul(v, momentum)), step));
-        slot.velocity.assign(v);
+        let g = grads[slot.value.name];
+        if (h.weightDecay !== 0 && isDecayed(slot.key)) g = tf.add(g, tf.mul(slot.value, h.weightDecay));
+        if (h.optimizer === 'nesterov') {
+          // Lasagne's Nesterov momentum, as engine.ts defines it.
+          const step = tf.mul(g, h.learningRate);
+          const v = tf.sub(tf.mul(slot.velocity, h.momentum), step);
+          slot.value.assign(tf.sub(tf.add(slot.value, tf.mul(v, h.momentum)), step));
+          slot.velocity.assign(v);
+        } else {
+          // Lasagne's Adam, as engine.ts defines it.
+          const m = tf.add(tf.mul(slot.velocity, h.beta1), tf.mul(g, 1 - h.beta1));
+          const v = tf.add(tf.mul(slot.second!, h.beta2), tf.mul(tf.square(g), 1 - h.beta2));
+          const update = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), h.epsilon));
+          slot.value.assign(tf.sub(slot.value, update));
+          slot.velocity.assign(m);
+          slot.second!.assign(v);
+        }
       }
       return value;
     });
-    const result = (await loss.data())[0];
-    loss.dispose();
-    return result;
+    this.step = t;
+    const lossValue = (await result.data())[0];
+    result.dispose();
+    return lossValue;
   }
 
-  async evaluateLoss(x: Float32Array, y: Float32Array): Promise<number> {
+  async evaluateLoss(x: Float32Array, y: Float32Array, lossSpec?: LossSpec): Promise<number> {
     await this.ready();
     const n = this.batchCount(x, y);
+    const loss = resolveLoss(lossSpec);
     const { inputSize, outputSize } = this.spec;
     let sum = 0;
     let present = 0;
@@ -127,7 +168,7 @@ export class TfjsNetwork implements Network {
       const part = tf.tidy(() => {
         const xs = x.subarray(start * inputSize, (start + count) * inputSize);
         const pred = this.forward(inputToTfjs(xs, count, this.spec.inputShape));
-        return tf.sum(tf.mul(tf.squaredDifference(pred, targets.y), targets.mask));
+        return maskedLossSum(loss, pred, targets.y, targets.mask);
       });
       sum += (await part.data())[0];
       present += targets.present;
@@ -136,11 +177,12 @@ export class TfjsNetwork implements Network {
     return present === 0 ? 0 : sum / present;
   }
 
-  async gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]> {
+  async gradients(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<NamedTensor[]> {
     await this.ready();
     const n = this.batchCount(x, y);
+    const resolved = resolveLoss(loss);
     const tensors = tf.tidy(() => {
-      const { grads } = this.lossAndGradients(x, y, n, undefined);
+      const { grads } = this.lossAndGradients(x, y, n, undefined, resolved);
       return this.slots.map((slot) => paramToBoundary(grads[slot.value.name]));
     });
     return this.read(tensors);
@@ -158,12 +200,60 @@ export class TfjsNetwork implements Network {
 
   async getOptimizerState(): Promise<NamedTensor[]> {
     await this.ready();
-    return this.read(tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.velocity))));
+    const step = this.step;
+    if (this.optimizer === 'nesterov') {
+      return this.read(tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.velocity))));
+    }
+    const moments = await this.read(
+      tf.tidy(() =>
+        this.slots.flatMap((slot) => [paramToBoundary(slot.velocity), paramToBoundary(slot.second!)]),
+      ),
+      this.slots.flatMap((slot) => {
+        const { m, v } = adamMomentNames(slot.key);
+        return [
+          { key: m, shape: slot.shape },
+          { key: v, shape: slot.shape },
+        ];
+      }),
+    );
+    return [...moments, { name: ADAM_STEP_NAME, shape: [1], data: Float32Array.of(step) }];
   }
 
   async setOptimizerState(state: NamedTensor[]): Promise<void> {
     await this.ready();
-    this.assignAll(state, 'velocity');
+    if (this.optimizer === 'nesterov') {
+      this.assignAll(state, 'velocity');
+      return;
+    }
+    const expected = optimizerStateShapes(this.spec, 'adam');
+    const given = new Map(state.map((t) => [t.name, t]));
+    for (const t of state) {
+      if (!expected.some((e) => e.name === t.name)) {
+        throw new ShapeError(t.name.split('.')[0], `optimizer state: Adam has no state tensor '${t.name}'`);
+      }
+    }
+    for (const e of expected) {
+      const t = given.get(e.name);
+      if (!t) throw new ShapeError(e.name.split('.')[0], `optimizer state: '${e.name}' is missing`);
+      if (t.shape.join('x') !== e.shape.join('x') || t.data.length !== sizeOf(e.shape)) {
+        throw new ShapeError(
+          e.name.split('.')[0],
+          `optimizer state: '${e.name}' has shape [${t.shape}] and ${t.data.length} values, expected [${e.shape}]`,
+        );
+      }
+    }
+    const step = given.get(ADAM_STEP_NAME)!.data[0];
+    if (!Number.isInteger(step) || step < 0) {
+      throw new ShapeError(ADAM_STEP_NAME, `optimizer state: step must be a whole number >= 0, got ${step}`);
+    }
+    tf.tidy(() => {
+      for (const slot of this.slots) {
+        const { m, v } = adamMomentNames(slot.key);
+        slot.velocity.assign(paramToTfjs(slot.shape, Float32Array.from(given.get(m)!.data)));
+        slot.second!.assign(paramToTfjs(slot.shape, Float32Array.from(given.get(v)!.data)));
+      }
+    });
+    this.step = step;
   }
 
   dispose(): void {
@@ -172,6 +262,7 @@ export class TfjsNetwork implements Network {
     for (const slot of this.slots) {
       slot.value.dispose();
       slot.velocity.dispose();
+      slot.second?.dispose();
     }
   }
 
@@ -199,12 +290,13 @@ export class TfjsNetwork implements Network {
     return n;
   }
 
-  /** Masked MSE and its gradients; call inside tf.tidy. `dropoutSeed` undefined: no dropout. */
+  /** The masked loss and its gradients; call inside tf.tidy. `dropoutSeed` undefined: no dropout. */
   private lossAndGradients(
     x: Float32Array,
     y: Float32Array,
     n: number,
     dropoutSeed: number | undefined,
+    loss: ResolvedLoss,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     const xs = inputToTfjs(x, n, this.spec.inputShape);
     const targets = maskTargets(y, n, this.spec.outputSize);
@@ -213,10 +305,7 @@ export class TfjsNetwork implements Network {
     return tf.variableGrads(
       () => {
         const pred = this.forward(xs, dropoutSeed);
-        return tf.div(
-          tf.sum(tf.mul(tf.squaredDifference(pred, targets.y), targets.mask)),
-          denominator,
-        ) as tf.Scalar;
+        return tf.div(maskedLossSum(loss, pred, targets.y, targets.mask), denominator) as tf.Scalar;
       },
       this.slots.map((slot) => slot.value),
     );
@@ -299,11 +388,14 @@ export class TfjsNetwork implements Network {
     });
   }
 
-  private async read(tensors: tf.Tensor[]): Promise<NamedTensor[]> {
+  private async read(
+    tensors: tf.Tensor[],
+    names: { key: string; shape: number[] }[] = this.slots,
+  ): Promise<NamedTensor[]> {
     try {
       const data = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
       // Copies: the cpu backend hands out its own storage, which a caller must not be able to change.
-      return this.slots.map((slot, i) => ({
+      return names.map((slot, i) => ({
         name: slot.key,
         shape: [...slot.shape],
         data: Float32Array.from(data[i]),
