@@ -643,14 +643,14 @@ export class NeuralNet {
       maxEpochs: t.maxEpochs,
       regression: t.regression,
       verbose: t.verbose,
-      update,
-      ...(t.loss !== undefined ? { loss: t.loss } : {}),
       batchIteratorTrain: t.batchIteratorTrain ? batchIteratorFromConfig(t.batchIteratorTrain) : undefined,
       batchIteratorTest: t.batchIteratorTest ? batchIteratorFromConfig(t.batchIteratorTest) : undefined,
       trainSplit: t.trainSplit ? new TrainSplit(t.trainSplit) : null,
       callbacks: hasHooks ? undefined : t.callbacks.map(callbackFromConfig),
       metadata: content.metadata,
       ...options,
+      update,
+      loss: options.loss ?? t.loss,
     });
     for (const [name, value] of fileVariables) {
       if (name in net.variables) net.variables[name] = value;
