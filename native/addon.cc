@@ -122,6 +122,38 @@ fp::LayerSpec parse_layer(const Napi::Object& o) {
   return L;
 }
 
+double number_prop(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("field '") + key + "' must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+// { loss, lossA, lossB } (see lossCode in src/nn/loss.ts); absent: the masked MSE.
+fp::LossParams loss_arg(const Napi::CallbackInfo& info, size_t i) {
+  fp::LossParams loss;
+  if (info.Length() <= i || info[i].IsUndefined()) return loss;
+  if (!info[i].IsObject()) throw Napi::TypeError::New(info.Env(), "loss must be { loss, lossA, lossB }");
+  Napi::Object o = info[i].As<Napi::Object>();
+  loss.kind = static_cast<int>(number_prop(o, "loss"));
+  loss.a = number_prop(o, "lossA");
+  loss.b = number_prop(o, "lossB");
+  if (loss.kind < 0 || loss.kind > 3) throw Napi::RangeError::New(info.Env(), "unknown loss code");
+  if (loss.kind >= 2 && !(loss.a > 0)) throw Napi::RangeError::New(info.Env(), "loss parameter must be positive");
+  if (loss.kind == 3 && !(loss.b > 0)) throw Napi::RangeError::New(info.Env(), "wing epsilon must be positive");
+  return loss;
+}
+
+// getParams/setParams' slot: 0 values, 1 velocity (Adam: m), 2 Adam's v; a boolean means velocity or not.
+fp::Slot slot_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i) return fp::Slot::Value;
+  if (info[i].IsNumber()) {
+    const int slot = info[i].As<Napi::Number>().Int32Value();
+    if (slot < 0 || slot > 2) throw Napi::RangeError::New(info.Env(), "slot must be 0, 1 or 2");
+    return static_cast<fp::Slot>(slot);
+  }
+  return info[i].ToBoolean().Value() ? fp::Slot::Velocity : fp::Slot::Value;
+}
+
 // Copied on the JS thread: the caller may refill its arrays (a prefetching
 // batch iterator, say) while the worker runs. ~1 ms for a batch of 128.
 std::shared_ptr<std::vector<float>> copy_of(const Napi::Float32Array& a) {
@@ -157,17 +189,23 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                        });
   }
 
-  // new NativeNetwork(layers: object[], threads: number)
+  // new NativeNetwork(layers: object[], threads: number, optimizer?: 'nesterov' | 'adam')
   explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsNumber()) {
-      throw Napi::TypeError::New(env, "expected (layers: object[], threads: number)");
+      throw Napi::TypeError::New(env, "expected (layers: object[], threads: number, optimizer?: string)");
     }
     Napi::Array list = info[0].As<Napi::Array>();
     std::vector<fp::LayerSpec> layers;
     for (uint32_t i = 0; i < list.Length(); i++) layers.push_back(parse_layer(list.Get(i).As<Napi::Object>()));
+    fp::Optimizer optimizer = fp::Optimizer::Nesterov;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      const std::string name = info[2].ToString().Utf8Value();
+      if (name == "adam") optimizer = fp::Optimizer::Adam;
+      else if (name != "nesterov") throw Napi::TypeError::New(env, "unknown optimizer '" + name + "'");
+    }
     try {
-      net_ = std::make_shared<fp::Network>(std::move(layers), info[1].As<Napi::Number>().Int32Value());
+      net_ = std::make_shared<fp::Network>(std::move(layers), info[1].As<Napi::Number>().Int32Value(), optimizer);
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
     }
@@ -242,31 +280,43 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return {copy_of(x), copy_of(y), n};
   }
 
-  // trainStep(x, y, learningRate, momentum, dropoutSeed)
+  // trainStep(x, y, step: { learningRate, momentum, beta1, beta2, epsilon, weightDecay, stepSize, seed }, loss?)
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     const LabelledBatch batch = labelled_batch(info);
-    if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
-      throw Napi::TypeError::New(info.Env(), "expected (x, y, learningRate, momentum, dropoutSeed)");
+    if (info.Length() < 3 || !info[2].IsObject()) {
+      throw Napi::TypeError::New(info.Env(), "expected (x, y, step: object, loss?: object)");
     }
-    const float lr = info[2].As<Napi::Number>().FloatValue();
-    const float momentum = info[3].As<Napi::Number>().FloatValue();
-    const uint64_t seed = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
+    Napi::Object o = info[2].As<Napi::Object>();
+    fp::StepParams step;
+    step.lr = static_cast<float>(number_prop(o, "learningRate"));
+    step.momentum = static_cast<float>(number_prop(o, "momentum"));
+    step.beta1 = static_cast<float>(number_prop(o, "beta1"));
+    step.beta2 = static_cast<float>(number_prop(o, "beta2"));
+    step.one_minus_beta1 = static_cast<float>(1.0 - number_prop(o, "beta1"));
+    step.one_minus_beta2 = static_cast<float>(1.0 - number_prop(o, "beta2"));
+    step.eps = static_cast<float>(number_prop(o, "epsilon"));
+    step.decay = static_cast<float>(number_prop(o, "weightDecay"));
+    step.step_size = static_cast<float>(number_prop(o, "stepSize"));
+    const uint64_t seed = static_cast<uint64_t>(o.Get("seed").As<Napi::Number>().Int64Value());
+    const fp::LossParams loss = loss_arg(info, 3);
     auto net = net_;
-    auto loss = std::make_shared<double>(0);
+    auto value = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->train_step(batch.x->data(), batch.y->data(), batch.n, lr, momentum, seed); },
-        [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
+        info, [=]() { *value = net->train_step(batch.x->data(), batch.y->data(), batch.n, step, seed, loss); },
+        [value](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *value); });
     job->Queue();
     return job->promise();
   }
 
+  // evaluateLoss(x, y, loss?)
   Napi::Value EvaluateLoss(const Napi::CallbackInfo& info) {
     const LabelledBatch batch = labelled_batch(info);
+    const fp::LossParams loss = loss_arg(info, 2);
     auto net = net_;
-    auto loss = std::make_shared<double>(0);
+    auto value = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->evaluate_loss(batch.x->data(), batch.y->data(), batch.n); },
-        [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
+        info, [=]() { *value = net->evaluate_loss(batch.x->data(), batch.y->data(), batch.n, loss); },
+        [value](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *value); });
     job->Queue();
     return job->promise();
   }
@@ -274,11 +324,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // Resolves to { loss, grads: Float32Array[] } (canonical layouts, parameter order).
   Napi::Value Gradients(const Napi::CallbackInfo& info) {
     const LabelledBatch batch = labelled_batch(info);
+    const fp::LossParams loss_params = loss_arg(info, 2);
     auto net = net_;
     auto loss = std::make_shared<double>(0);
     auto grads = std::make_shared<std::vector<std::vector<float>>>();
     Job* job = start(
-        info, [=]() { *loss = net->gradients(batch.x->data(), batch.y->data(), batch.n, *grads); },
+        info, [=]() { *loss = net->gradients(batch.x->data(), batch.y->data(), batch.n, *grads, loss_params); },
         [loss, grads](Napi::Env env) -> Napi::Value {
           Napi::Object result = Napi::Object::New(env);
           result.Set("loss", Napi::Number::New(env, *loss));
@@ -289,24 +340,24 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return job->promise();
   }
 
-  // getParams(velocity: boolean): Promise<Float32Array[]>
+  // getParams(slot: 0 | 1 | 2 | boolean): Promise<Float32Array[]>
   Napi::Value GetParams(const Napi::CallbackInfo& info) {
-    const bool velocity = info.Length() > 0 && info[0].ToBoolean().Value();
+    const fp::Slot slot = slot_arg(info, 0);
     auto net = net_;
     auto values = std::make_shared<std::vector<std::vector<float>>>();
     Job* job = start(
-        info, [=]() { *values = net->get_params(velocity); },
+        info, [=]() { *values = net->get_params(slot); },
         [values](Napi::Env env) -> Napi::Value { return to_js(env, *values); });
     job->Queue();
     return job->promise();
   }
 
-  // setParams(values: Float32Array[], velocity: boolean): Promise<void>
+  // setParams(values: Float32Array[], slot: 0 | 1 | 2 | boolean): Promise<void>
   Napi::Value SetParams(const Napi::CallbackInfo& info) {
     if (!net_) throw Napi::Error::New(info.Env(), "this network was disposed");
     if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected Float32Array[]");
     Napi::Array list = info[0].As<Napi::Array>();
-    const bool velocity = info.Length() > 1 && info[1].ToBoolean().Value();
+    const fp::Slot slot = slot_arg(info, 1);
     // Copied here, on the JS thread: the caller may reuse its arrays at once.
     auto values = std::make_shared<std::vector<std::vector<float>>>();
     for (uint32_t i = 0; i < list.Length(); i++) {
@@ -319,7 +370,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     }
     auto net = net_;
     Job* job = start(
-        info, [=]() { net->set_params(*values, velocity); },
+        info, [=]() { net->set_params(*values, slot); },
         [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     job->Queue();
     return job->promise();

@@ -24,6 +24,53 @@ double masked_mse(const float* pred, const float* target, float* grad, int64_t c
   return present > 0 ? sum / static_cast<double>(present) : 0.0;
 }
 
+double masked_loss(const LossParams& loss, const float* pred, const float* target, float* grad, int64_t count) {
+  if (loss.kind == 0) return masked_mse(pred, target, grad, count);
+  int64_t present = 0;
+  for (int64_t i = 0; i < count; i++) present += std::isnan(target[i]) ? 0 : 1;
+  const double scale = present > 0 ? 1.0 / static_cast<double>(present) : 0.0;
+  const double a = loss.a, b = loss.b;
+  const double wing_c = loss.kind == 3 ? a - a * std::log1p(a / b) : 0.0;
+  double sum = 0;
+  for (int64_t i = 0; i < count; i++) {
+    if (std::isnan(target[i])) {
+      if (grad) grad[i] = 0.0f;
+      continue;
+    }
+    const double d = static_cast<double>(pred[i]) - static_cast<double>(target[i]);
+    const double ad = std::fabs(d);
+    const double sign = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
+    double f = 0, slope = 0;
+    switch (loss.kind) {
+      case 1:  // l1
+        f = ad;
+        slope = sign;
+        break;
+      case 2:  // smooth-l1, beta = a
+        if (ad < a) {
+          f = 0.5 * d * d / a;
+          slope = d / a;
+        } else {
+          f = ad - 0.5 * a;
+          slope = sign;
+        }
+        break;
+      default:  // wing, w = a, epsilon = b
+        if (ad < a) {
+          f = a * std::log1p(ad / b);
+          slope = sign * a / (b + ad);
+        } else {
+          f = ad - wing_c;
+          slope = sign;
+        }
+        break;
+    }
+    sum += f;
+    if (grad) grad[i] = static_cast<float>(slope * scale);
+  }
+  return sum * scale;
+}
+
 namespace {
 
 // splitmix64's finaliser: a good 64-bit mix, cheap enough per element.
@@ -55,13 +102,37 @@ void dropout_backward(const float* diff_dst, float* diff_src, const uint8_t* mas
   for (int64_t i = 0; i < count; i++) diff_src[i] = mask[i] ? diff_dst[i] * scale : 0.0f;
 }
 
-void nesterov_update(float* param, float* velocity, const float* grad, int64_t count, float lr, float momentum) {
+void nesterov_update(float* param, float* velocity, const float* grad, int64_t count, float lr, float momentum,
+                     float decay) {
+  if (decay == 0.0f) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < count; i++) {
+      const float step = -lr * grad[i];
+      const float v = momentum * velocity[i] + step;
+      velocity[i] = v;
+      param[i] += momentum * v + step;
+    }
+    return;
+  }
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < count; i++) {
-    const float step = -lr * grad[i];
+    const float step = -lr * (grad[i] + decay * param[i]);
     const float v = momentum * velocity[i] + step;
     velocity[i] = v;
     param[i] += momentum * v + step;
+  }
+}
+
+void adam_update(float* param, float* m, float* v, const float* grad, int64_t count, float step_size, float beta1,
+                 float one_minus_b1, float beta2, float one_minus_b2, float eps, float decay) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < count; i++) {
+    const float g = grad[i] + decay * param[i];
+    const float mi = beta1 * m[i] + one_minus_b1 * g;
+    const float vi = beta2 * v[i] + one_minus_b2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] -= step_size * mi / (std::sqrt(vi) + eps);
   }
 }
 

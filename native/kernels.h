@@ -1,5 +1,5 @@
-// Element-wise loops that oneDNN has no primitive for: the masked loss, the
-// seeded dropout and the Nesterov update. All are memory-bound OpenMP loops.
+// Element-wise loops that oneDNN has no primitive for: the masked losses, the
+// seeded dropout and the updates (Nesterov, Adam). All are memory-bound loops.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,16 @@ namespace fp {
 // 2 (p - y) / present into `grad` when it is not null (0 for missing targets).
 double masked_mse(const float* pred, const float* target, float* grad, int64_t count);
 
+// The losses of src/nn/loss.ts; kind 0 mse, 1 l1, 2 smooth-l1 (a = beta), 3 wing (a = w, b = epsilon).
+struct LossParams {
+  int kind = 0;
+  double a = 0, b = 0;
+};
+
+// Masked mean of f(pred - target) over present targets (NaN target = missing);
+// writes f'(d) / present into `grad` when it is not null (0 for missing targets).
+double masked_loss(const LossParams& loss, const float* pred, const float* target, float* grad, int64_t count);
+
 // Inverted dropout: keeps a value with probability 1 - rate and scales it by
 // 1 / (1 - rate). The mask is a pure function of (seed, salt, index), so it is
 // the same for any thread count.
@@ -17,7 +27,14 @@ void dropout_forward(const float* src, float* dst, uint8_t* mask, int64_t count,
                      uint64_t salt);
 void dropout_backward(const float* diff_dst, float* diff_src, const uint8_t* mask, int64_t count, float rate);
 
-// Lasagne's Nesterov momentum: v = m v - lr g; p = p + m v - lr g.
-void nesterov_update(float* param, float* velocity, const float* grad, int64_t count, float lr, float momentum);
+// Lasagne's Nesterov momentum: v = m v - lr g; p = p + m v - lr g, with g = grad + decay * p.
+void nesterov_update(float* param, float* velocity, const float* grad, int64_t count, float lr, float momentum,
+                     float decay);
+
+// Lasagne's Adam with g = grad + decay * p: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p = p - step_size * m / (sqrt(v) + eps), step_size = lr sqrt(1 - b2^t) / (1 - b1^t). The caller
+// gives 1 - b1 and 1 - b2 computed in double (in float32, 1 - 0.999f is 1.3e-5 off).
+void adam_update(float* param, float* m, float* v, const float* grad, int64_t count, float step_size, float beta1,
+                 float one_minus_beta1, float beta2, float one_minus_beta2, float eps, float decay);
 
 }  // namespace fp

@@ -899,8 +899,11 @@ bool parse_kind(const std::string& name, LayerKind& kind) {
 
 // ---------------------------------------------------------------------------
 
-Network::Network(std::vector<LayerSpec> layers, int threads)
-    : layers_(std::move(layers)), threads_(threads > 0 ? threads : omp_get_num_procs()), eng_(dnnl::engine::kind::cpu, 0),
+Network::Network(std::vector<LayerSpec> layers, int threads, Optimizer optimizer)
+    : layers_(std::move(layers)),
+      threads_(threads > 0 ? threads : omp_get_num_procs()),
+      optimizer_(optimizer),
+      eng_(dnnl::engine::kind::cpu, 0),
       stream_(eng_) {
   if (layers_.size() < 2 || layers_[0].kind != LayerKind::Input) {
     throw std::invalid_argument("a network needs an input layer and at least one more layer");
@@ -927,6 +930,7 @@ Network::Network(std::vector<LayerSpec> layers, int threads)
         param.canonical = memory::desc(param.dims, dt::f32, tag::x);
         param.pending_value.assign(static_cast<size_t>(c), 0.0f);
         param.pending_velocity.assign(static_cast<size_t>(c), 0.0f);
+        if (optimizer_ == Optimizer::Adam) param.pending_second.assign(static_cast<size_t>(c), 0.0f);
         params_.push_back(std::move(param));
       }
       layer_state_[l] = static_cast<int>(states_.size());
@@ -957,10 +961,12 @@ Network::Network(std::vector<LayerSpec> layers, int threads)
     }
     b.dims = {out};
     b.canonical = memory::desc(b.dims, dt::f32, tag::x);
+    w.decay = true;
     for (Param* param : {&w, &b}) {
       const size_t count = param->canonical.get_size() / sizeof(float);
       param->pending_value.assign(count, 0.0f);
       param->pending_velocity.assign(count, 0.0f);
+      if (optimizer_ == Optimizer::Adam) param->pending_second.assign(count, 0.0f);
       params_.push_back(std::move(*param));
     }
   }
@@ -972,8 +978,13 @@ void Network::establish(size_t k, const memory::desc& desc) {
   Param& param = params_[k];
   param.master = memory(desc, eng_);
   param.velocity = memory(desc, eng_);
-  for (auto [target, source] : {std::pair{&param.master, &param.pending_value},
-                                std::pair{&param.velocity, &param.pending_velocity}}) {
+  std::vector<std::pair<memory*, std::vector<float>*>> buffers = {{&param.master, &param.pending_value},
+                                                                  {&param.velocity, &param.pending_velocity}};
+  if (optimizer_ == Optimizer::Adam) {
+    param.second = memory(desc, eng_);
+    buffers.emplace_back(&param.second, &param.pending_second);
+  }
+  for (auto [target, source] : buffers) {
     std::memset(target->get_data_handle(), 0, desc.get_size());
     memory canonical(param.canonical, eng_, source->data());
     dnnl::reorder(canonical, *target).execute(stream_, canonical, *target);
@@ -981,6 +992,7 @@ void Network::establish(size_t k, const memory::desc& desc) {
   stream_.wait();
   param.pending_value = {};
   param.pending_velocity = {};
+  param.pending_second = {};
   param.established = true;
   param.version++;
 }
@@ -1050,8 +1062,8 @@ void Network::run_backward(Plan& p) {
   run_ops(p.grad_sync, stream_, profile_.enabled, p.bwd_ms.data() + p.backward.size());
 }
 
-double Network::run_loss(Plan& p, const float* y, bool with_grad) {
-  return masked_mse(data_of(p.output), y, with_grad ? data_of(p.d_output) : nullptr, p.n * output_size_);
+double Network::run_loss(Plan& p, const float* y, bool with_grad, const LossParams& loss) {
+  return masked_loss(loss, data_of(p.output), y, with_grad ? data_of(p.d_output) : nullptr, p.n * output_size_);
 }
 
 void Network::report(const char* what, Plan& p) {
@@ -1087,12 +1099,13 @@ std::vector<float> Network::predict(const float* x, int64_t n) {
   return result;
 }
 
-double Network::evaluate_loss(const float* x, const float* y, int64_t n) {
+double Network::evaluate_loss(const float* x, const float* y, int64_t n, const LossParams& loss) {
   std::vector<float> pred = predict(x, n);
-  return masked_mse(pred.data(), y, nullptr, n * output_size_);
+  return masked_loss(loss, pred.data(), y, nullptr, n * output_size_);
 }
 
-double Network::train_step(const float* x, const float* y, int64_t n, float lr, float momentum, uint64_t seed) {
+double Network::train_step(const float* x, const float* y, int64_t n, const StepParams& step, uint64_t seed,
+                           const LossParams& loss) {
   omp_set_num_threads(threads_);
   Plan& p = plan(n, true);
   std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
@@ -1100,28 +1113,36 @@ double Network::train_step(const float* x, const float* y, int64_t n, float lr, 
   p.update_state = true;
   p.seed = seed;
   run_forward(p);
-  const double loss = run_loss(p, y, true);
+  const double value = run_loss(p, y, true, loss);
   run_backward(p);
   const double t1 = profile_.enabled ? now_ms() : 0;
   for (size_t k = 0; k < params_.size(); k++) {
     Param& param = params_[k];
-    nesterov_update(data_of(param.master), data_of(param.velocity), data_of(p.grads[k]), float_count(param.master), lr,
-                    momentum);
+    const float decay = param.decay ? step.decay : 0.0f;
+    if (optimizer_ == Optimizer::Adam) {
+      adam_update(data_of(param.master), data_of(param.velocity), data_of(param.second), data_of(p.grads[k]),
+                  float_count(param.master), step.step_size, step.beta1, step.one_minus_beta1, step.beta2,
+                  step.one_minus_beta2, step.eps, decay);
+    } else {
+      nesterov_update(data_of(param.master), data_of(param.velocity), data_of(p.grads[k]), float_count(param.master),
+                      step.lr, step.momentum, decay);
+    }
     param.version++;
   }
   if (profile_.enabled) std::fprintf(stderr, "[facepoints native] update %.2f ms\n", now_ms() - t1);
   report("train", p);
-  return loss;
+  return value;
 }
 
-double Network::gradients(const float* x, const float* y, int64_t n, std::vector<std::vector<float>>& out) {
+double Network::gradients(const float* x, const float* y, int64_t n, std::vector<std::vector<float>>& out,
+                          const LossParams& loss_params) {
   omp_set_num_threads(threads_);
   Plan& p = plan(n, true);
   std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
   p.dropout_on = false;
   p.update_state = false;
   run_forward(p);
-  const double loss = run_loss(p, y, true);
+  const double loss = run_loss(p, y, true, loss_params);
   run_backward(p);
   out.clear();
   for (size_t k = 0; k < params_.size(); k++) {
@@ -1135,17 +1156,36 @@ double Network::gradients(const float* x, const float* y, int64_t n, std::vector
   return loss;
 }
 
-std::vector<std::vector<float>> Network::get_params(bool velocity) {
+namespace {
+
+void check_slot(Slot slot, Optimizer optimizer) {
+  if (slot == Slot::Second && optimizer != Optimizer::Adam) {
+    throw std::invalid_argument("only Adam keeps a second moment per parameter");
+  }
+}
+
+memory& memory_of(Param& param, Slot slot) {
+  return slot == Slot::Value ? param.master : slot == Slot::Velocity ? param.velocity : param.second;
+}
+
+std::vector<float>& pending_of(Param& param, Slot slot) {
+  return slot == Slot::Value ? param.pending_value : slot == Slot::Velocity ? param.pending_velocity : param.pending_second;
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> Network::get_params(Slot slot) {
   omp_set_num_threads(threads_);
+  check_slot(slot, optimizer_);
   std::vector<std::vector<float>> out;
   for (Param& param : params_) {
     if (!param.established) {
-      out.push_back(velocity ? param.pending_velocity : param.pending_value);
+      out.push_back(pending_of(param, slot));
       continue;
     }
     std::vector<float> values(param.canonical.get_size() / sizeof(float));
     memory canonical(param.canonical, eng_, values.data());
-    memory& source = velocity ? param.velocity : param.master;
+    memory& source = memory_of(param, slot);
     dnnl::reorder(source, canonical).execute(stream_, source, canonical);
     out.push_back(std::move(values));
   }
@@ -1153,8 +1193,9 @@ std::vector<std::vector<float>> Network::get_params(bool velocity) {
   return out;
 }
 
-void Network::set_params(const std::vector<std::vector<float>>& values, bool velocity) {
+void Network::set_params(const std::vector<std::vector<float>>& values, Slot slot) {
   omp_set_num_threads(threads_);
+  check_slot(slot, optimizer_);
   if (values.size() != params_.size()) throw std::invalid_argument("wrong number of parameters");
   for (size_t k = 0; k < params_.size(); k++) {
     if (values[k].size() != params_[k].canonical.get_size() / sizeof(float)) {
@@ -1164,10 +1205,10 @@ void Network::set_params(const std::vector<std::vector<float>>& values, bool vel
   for (size_t k = 0; k < params_.size(); k++) {
     Param& param = params_[k];
     if (!param.established) {
-      (velocity ? param.pending_velocity : param.pending_value) = values[k];
+      pending_of(param, slot) = values[k];
     } else {
       memory canonical(param.canonical, eng_, const_cast<float*>(values[k].data()));
-      memory& target = velocity ? param.velocity : param.master;
+      memory& target = memory_of(param, slot);
       dnnl::reorder(canonical, target).execute(stream_, canonical, target);
     }
     param.version++;

@@ -12,6 +12,8 @@
 
 #include <dnnl.hpp>
 
+#include "kernels.h"
+
 namespace fp {
 
 // The layer kinds of src/nn/layers/. Each has one forward and one backward
@@ -20,6 +22,18 @@ enum class LayerKind { Input, Conv, Pool, AvgPool, GlobalAvgPool, BatchNorm, Den
 
 // The kind of a spec's `kind` string; false when the engine has none of that name.
 bool parse_kind(const std::string& name, LayerKind& kind);
+
+// The update rule of train_step (src/engine/engine.ts states both).
+enum class Optimizer { Nesterov, Adam };
+
+// Hyper-parameters of one update; step_size (Adam's a_t) and 1 - beta are computed by the caller in double.
+struct StepParams {
+  float lr = 0, momentum = 0, beta1 = 0, beta2 = 0, one_minus_beta1 = 0, one_minus_beta2 = 0, eps = 0, decay = 0,
+        step_size = 0;
+};
+
+// Which buffer of a parameter get_params/set_params address.
+enum class Slot { Value = 0, Velocity = 1, Second = 2 };
 
 // One layer of a resolved spec (src/nn/spec.ts), per-sample shapes.
 struct LayerSpec {
@@ -45,8 +59,10 @@ struct Param {
   dnnl::memory::dims dims;       // oneDNN logical dims (O,I,KH,KW / O,C,H,W / O,I / O)
   dnnl::memory::desc canonical;  // the boundary layout (strides of spec.ts)
   bool established = false;      // master/velocity exist
-  dnnl::memory master, velocity;
-  std::vector<float> pending_value, pending_velocity;  // until established
+  bool decay = false;            // weight decay applies (W, not b)
+  dnnl::memory master, velocity;  // velocity: Nesterov's v, or Adam's m
+  dnnl::memory second;            // Adam's v (Adam only)
+  std::vector<float> pending_value, pending_velocity, pending_second;  // until established
   uint64_t version = 1;          // bumped on every change of the values
 };
 
@@ -68,7 +84,7 @@ struct Profile {
 
 class Network {
  public:
-  Network(std::vector<LayerSpec> layers, int threads);
+  Network(std::vector<LayerSpec> layers, int threads, Optimizer optimizer = Optimizer::Nesterov);
   ~Network();
 
   int64_t input_size() const { return input_size_; }
@@ -77,13 +93,17 @@ class Network {
   const std::vector<Param>& params() const { return params_; }
 
   std::vector<float> predict(const float* x, int64_t n);
-  double train_step(const float* x, const float* y, int64_t n, float lr, float momentum, uint64_t seed);
-  double evaluate_loss(const float* x, const float* y, int64_t n);
-  double gradients(const float* x, const float* y, int64_t n, std::vector<std::vector<float>>& out);
+  double train_step(const float* x, const float* y, int64_t n, const StepParams& step, uint64_t seed,
+                    const LossParams& loss = {});
+  double evaluate_loss(const float* x, const float* y, int64_t n, const LossParams& loss = {});
+  double gradients(const float* x, const float* y, int64_t n, std::vector<std::vector<float>>& out,
+                   const LossParams& loss = {});
+
+  Optimizer optimizer() const { return optimizer_; }
 
   // Values in canonical layouts, in parameter order.
-  std::vector<std::vector<float>> get_params(bool velocity);
-  void set_params(const std::vector<std::vector<float>>& values, bool velocity);
+  std::vector<std::vector<float>> get_params(Slot slot);
+  void set_params(const std::vector<std::vector<float>>& values, Slot slot);
   // Layer state in layer order (per batch norm: mean, var).
   std::vector<std::vector<float>> get_state() const;
   void set_state(const std::vector<std::vector<float>>& values);
@@ -99,7 +119,7 @@ class Network {
   void establish(size_t k, const dnnl::memory::desc& desc);
   void run_forward(Plan& p);
   void run_backward(Plan& p);
-  double run_loss(Plan& p, const float* y, bool with_grad);
+  double run_loss(Plan& p, const float* y, bool with_grad, const LossParams& loss);
   void report(const char* what, Plan& p);
 
   std::vector<LayerSpec> layers_;
@@ -109,6 +129,7 @@ class Network {
   std::vector<int> layer_state_;  // index of a layer's first state (mean) in states_, -1 if none
   int64_t input_size_ = 0, output_size_ = 0;
   int threads_ = 1;
+  Optimizer optimizer_ = Optimizer::Nesterov;
   dnnl::engine eng_;
   dnnl::stream stream_;
   std::map<std::pair<int64_t, bool>, std::unique_ptr<Plan>> plans_;

@@ -49,6 +49,21 @@ export {
 } from './nn/spec.js';
 export { initWeights } from './nn/init.js';
 export {
+  resolveLoss,
+  parseLoss,
+  LOSS_KINDS,
+  type LossSpec,
+  type LossKind,
+  type ResolvedLoss,
+} from './nn/loss.js';
+export {
+  OPTIMIZER_NAMES,
+  ADAM_DEFAULTS,
+  NESTEROV_DEFAULTS,
+  optimizerStateShapes,
+  type OptimizerName,
+} from './nn/optimizer.js';
+export {
   presetSpec,
   presetTraining,
   PRESET_NAMES,

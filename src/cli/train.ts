@@ -2,13 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import type { KeypointDataset } from '../data/dataset.js';
 import { rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, DataFormatError } from '../errors.js';
+import { parseLoss, type LossSpec } from '../nn/loss.js';
+import { OPTIMIZER_NAMES, type OptimizerName } from '../nn/optimizer.js';
 import { PRESET_NAMES } from '../nn/presets.js';
 import { RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import {
@@ -42,12 +44,36 @@ export interface TrainOptions {
   flip?: boolean;
   lr?: Schedule;
   momentum?: Schedule;
+  optimizer?: OptimizerName;
+  beta1?: Schedule;
+  beta2?: Schedule;
+  epsilon?: Schedule;
+  weightDecay?: number;
+  loss?: LossSpec;
   patience?: number;
   masked?: boolean;
   batchSize?: number;
   valid?: number;
   force?: boolean;
   saveEvery?: number;
+}
+
+/** `--weight-decay 0.0001`: a finite number >= 0. */
+function parseNonNegative(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError('expected a number >= 0, e.g. 0.0001.');
+  }
+  return value;
+}
+
+/** `--loss wing:0.2:0.04`. */
+function parseLossOption(text: string): LossSpec {
+  try {
+    return parseLoss(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
 }
 
 /** Reads a JSON config file; a name of a preset is taken as the preset. */
@@ -97,6 +123,12 @@ function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInp
     ...(o.flip !== undefined ? { flip: o.flip } : {}),
     ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
     ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.optimizer !== undefined ? { optimizer: o.optimizer } : {}),
+    ...(o.beta1 !== undefined ? { beta1: o.beta1 } : {}),
+    ...(o.beta2 !== undefined ? { beta2: o.beta2 } : {}),
+    ...(o.epsilon !== undefined ? { epsilon: o.epsilon } : {}),
+    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(o.loss !== undefined ? { loss: o.loss } : {}),
     ...(o.patience !== undefined ? { patience: o.patience } : {}),
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(o.valid !== undefined ? { validSize: o.valid } : {}),
@@ -113,6 +145,12 @@ function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
       'flip',
       'lr',
       'momentum',
+      'optimizer',
+      'beta1',
+      'beta2',
+      'epsilon',
+      'weightDecay',
+      'loss',
       'patience',
       'masked',
       'batchSize',
@@ -135,9 +173,14 @@ function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
 export function reportRun(io: CliIo, folder: RunFolder, result: TrainRunResult): number {
   const { record, net } = result;
   if (record.bestEpoch !== undefined && record.bestValidLoss !== undefined) {
+    // Only the MSE converts to an RMSE in pixels; `evaluate` gives pixels for any net.
+    const rmse =
+      net.loss.kind === 'mse'
+        ? ` (RMSE ${rmseInPixels(record.bestValidLoss).toFixed(2)} px)`
+        : ` (${net.loss.kind})`;
     println(
       io.stdout,
-      `best loss ${record.bestValidLoss.toFixed(6)} (RMSE ${rmseInPixels(record.bestValidLoss).toFixed(2)} px) at epoch ${record.bestEpoch} of ${record.epochs}`,
+      `best loss ${record.bestValidLoss.toFixed(6)}${rmse} at epoch ${record.bestEpoch} of ${record.epochs}`,
     );
   }
   println(io.stdout, `run folder: ${folder.dir}`);
@@ -257,6 +300,29 @@ export function trainCommand(ctx: CliContext): Command {
       'Nesterov momentum, constant or linear over the epochs',
       parseSchedule,
     )
+    .addOption(
+      new Option(
+        '--optimizer <name>',
+        "update rule (default nesterov; adam's --lr defaults to 0.001)",
+      ).choices(OPTIMIZER_NAMES),
+    )
+    .option(
+      '--beta1 <start[:stop]>',
+      'Adam beta1 (default 0.9), constant or linear over the epochs',
+      parseSchedule,
+    )
+    .option('--beta2 <start[:stop]>', 'Adam beta2 (default 0.999), constant or linear', parseSchedule)
+    .option('--epsilon <start[:stop]>', 'Adam epsilon (default 1e-8), constant or linear', parseSchedule)
+    .option(
+      '--weight-decay <lambda>',
+      'L2 weight decay on every W, either optimizer (default 0)',
+      parseNonNegative,
+    )
+    .option(
+      '--loss <name[:params]>',
+      'mse (default), l1, smooth-l1[:BETA] or wing[:W[:EPSILON]], in target units (1 px = 1/48)',
+      parseLossOption,
+    )
     .option(
       '--patience <n>',
       'early stopping: stop after N epochs without a better valid loss',
@@ -279,6 +345,7 @@ export function trainCommand(ctx: CliContext): Command {
       '\nExamples:\n' +
         '  facepoints train net1 --data synthetic:2000 --epochs 50 --out runs/net1\n' +
         '  facepoints train net4 --data training.csv --lr 0.03:0.0001 --momentum 0.9:0.999\n' +
+        '  facepoints train net2 --data training.csv --optimizer adam --lr 0.001 --weight-decay 0.0001 --loss wing\n' +
         '  facepoints train --resume runs/net1 --epochs 100',
     )
     .action(async (net: string | undefined, options: TrainOptions) => {

@@ -10,26 +10,43 @@
  *   buffers, primitives and layouts alive between calls of the same shapes.
  * - Weights use the layouts documented in `nn/spec.ts`, so a model trained on
  *   one engine loads into any other.
- * - The loss is the masked mean squared error: targets that are NaN are
- *   missing and contribute neither to the loss nor to the gradients; the
- *   loss is sum((pred - y)^2 over present targets) / (number of present
- *   targets), and 0 when none is present.
- * - The update is Lasagne's Nesterov momentum, for every parameter p with
- *   gradient g and velocity v (v starts at 0):
+ * - The loss masks missing targets: targets that are NaN contribute neither
+ *   to the loss nor to the gradients. With d = prediction - target, the loss
+ *   is sum(f(d) over present targets) / (number of present targets), 0 when
+ *   none is present, where f is one of (`nn/loss.ts`; default `mse`):
+ *     mse        f(d) = d^2
+ *     l1         f(d) = |d|                       (f'(0) = 0)
+ *     smooth-l1  f(d) = 0.5 d^2 / beta            if |d| < beta
+ *                       |d| - 0.5 beta            otherwise
+ *     wing       f(d) = w ln(1 + |d| / epsilon)   if |d| < w      (Feng et al., CVPR 2018)
+ *                       |d| - C                   otherwise, C = w - w ln(1 + w / epsilon)
+ * - The update is the network's optimizer (`CompileOptions.optimizer`), for
+ *   every parameter p with gradient g of the loss. L2 weight decay lambda
+ *   (`weightDecay`, default 0) first adds lambda * p to g for every `W`
+ *   parameter (not biases), i.e. minimises loss + lambda/2 * sum(W^2); the
+ *   loss returned never includes that term.
+ *   Nesterov momentum (Lasagne's `nesterov_momentum`; the default), velocity v starting at 0:
  *     v = momentum * v - learningRate * g
  *     p = p + momentum * v - learningRate * g
+ *   Adam (Lasagne's `adam`), m and v starting at 0, t the 1-based number of this update:
+ *     a_t = learningRate * sqrt(1 - beta2^t) / (1 - beta1^t)   (computed in float64)
+ *     m = beta1 * m + (1 - beta1) * g
+ *     v = beta2 * v + (1 - beta2) * g^2
+ *     p = p - a_t * m / (sqrt(v) + epsilon)
+ *   Every hyper-parameter is given per step, so callbacks may change them
+ *   between steps (nolearn's shared variables); the state (velocities, or m,
+ *   v and t) lives in the network and round-trips through
+ *   get/setOptimizerState exactly, so a resumed run is bit-identical.
  */
+import type { LossSpec } from '../nn/loss.js';
+import type { OptimizerName, StepHyperparams } from '../nn/optimizer.js';
 import type { NetworkSpec, ResolvedSpec } from '../nn/spec.js';
 import type { NamedTensor } from '../nn/tensor.js';
 
 // Defined in nn/ (which depends on no engine); re-exported for the engine's users.
 export type { NamedTensor } from '../nn/tensor.js';
-
-/** Hyper-parameters of one training step. */
-export interface StepHyperparams {
-  learningRate: number;
-  momentum: number;
-}
+export type { LossSpec } from '../nn/loss.js';
+export type { OptimizerName, StepHyperparams } from '../nn/optimizer.js';
 
 /** Options of one training step. */
 export interface TrainStepOptions extends StepHyperparams {
@@ -38,6 +55,8 @@ export interface TrainStepOptions extends StepHyperparams {
    * seed and the step number, so a resumed run draws the same masks.
    */
   dropoutSeed: number;
+  /** The loss to minimise (default: masked MSE). */
+  loss?: LossSpec;
 }
 
 /**
@@ -49,6 +68,8 @@ export interface Network {
   readonly spec: ResolvedSpec;
   /** Name of the engine that compiled it, e.g. 'native' or 'tfjs-wasm'. */
   readonly engineName: string;
+  /** The update rule `trainStep` applies (chosen at compile time). */
+  readonly optimizer: OptimizerName;
 
   /** Forward pass in inference mode (no dropout, batch norm on its running statistics); returns `n * outputSize` values. */
   predict(x: Float32Array): Promise<Float32Array>;
@@ -56,21 +77,21 @@ export interface Network {
   /**
    * One forward + backward + update on a batch in training mode (dropout on,
    * batch norm on the batch's statistics, its running statistics updated);
-   * resolves to the batch's masked MSE before the update.
+   * resolves to the batch's loss before the update.
    */
   trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number>;
 
-  /** Masked MSE of a batch in inference mode (as `predict`), without updating anything. */
-  evaluateLoss(x: Float32Array, y: Float32Array): Promise<number>;
+  /** The loss (default masked MSE) of a batch in inference mode (as `predict`), without updating anything. */
+  evaluateLoss(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<number>;
 
   /**
-   * Gradients of the masked MSE in training mode but without dropout (batch
-   * norm on the batch's statistics) with respect to every trainable
-   * parameter at the current weights, without updating anything (running
-   * statistics included). Used to check engines against each other and
-   * against finite differences.
+   * Gradients of the loss (default masked MSE; no weight decay) in training
+   * mode but without dropout (batch norm on the batch's statistics) with
+   * respect to every trainable parameter at the current weights, without
+   * updating anything (running statistics included). Used to check engines
+   * against each other and against finite differences.
    */
-  gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]>;
+  gradients(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<NamedTensor[]>;
 
   /**
    * Copies of all parameters and layer state (batch norm's running
@@ -81,7 +102,11 @@ export interface Network {
   /** Replaces parameters and layer state by name; every one must be given, with matching shapes. */
   setWeights(weights: NamedTensor[]): Promise<void>;
 
-  /** Copies of the optimizer state: one velocity per trainable parameter, named like the parameter. */
+  /**
+   * Copies of the optimizer state, as `optimizerStateShapes` (nn/optimizer.ts)
+   * lists it: Nesterov one velocity per parameter, named like the parameter;
+   * Adam `P/m` and `P/v` per parameter P, then `step` ([1], t).
+   */
   getOptimizerState(): Promise<NamedTensor[]>;
   setOptimizerState(state: NamedTensor[]): Promise<void>;
 
@@ -93,6 +118,8 @@ export interface Network {
 export interface CompileOptions {
   /** Threads to use where the engine supports it (default: all cores). */
   threads?: number;
+  /** The update rule of `trainStep` (default 'nesterov'). */
+  optimizer?: OptimizerName;
 }
 
 /**

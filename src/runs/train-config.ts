@@ -6,6 +6,8 @@
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
 import { type SchemaName, getSchema } from '../data/schemas.js';
+import { resolveLoss, type LossSpec } from '../nn/loss.js';
+import { ADAM_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../nn/optimizer.js';
 import { PRESET_NAMES, type PresetName, presetSpec, presetTraining } from '../nn/presets.js';
 import { type NetworkSpec, resolveSpec } from '../nn/spec.js';
 
@@ -26,8 +28,19 @@ export interface TrainConfig {
   /** Where the data came from: a CSV path or 'synthetic:COUNT[:SEED]'; `masked` keeps incomplete rows. */
   data: { source: string; masked: boolean };
   maxEpochs: number;
+  /** The update rule (default 'nesterov'; absent in configs written before Adam). */
+  optimizer: OptimizerName;
   learningRate: Schedule;
-  momentum: Schedule;
+  /** Nesterov's momentum; Nesterov only. */
+  momentum?: Schedule;
+  /** Adam's beta1, beta2 and epsilon (defaults 0.9, 0.999, 1e-8, constant); Adam only. */
+  beta1?: Schedule;
+  beta2?: Schedule;
+  epsilon?: Schedule;
+  /** L2 weight decay on every W (default 0). */
+  weightDecay: number;
+  /** The training loss, masking missing keypoints (default the masked MSE). */
+  loss: LossSpec;
   /** Flip augmentation (FlipBatchIterator with the schema's left/right pairs). */
   flip: boolean;
   /** Early stopping patience in epochs; null: none. */
@@ -51,8 +64,14 @@ const KEYS: readonly (keyof TrainConfig)[] = [
   'columns',
   'data',
   'maxEpochs',
+  'optimizer',
   'learningRate',
   'momentum',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'weightDecay',
+  'loss',
   'flip',
   'patience',
   'batchSize',
@@ -144,6 +163,36 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
   if (input.learningRate !== undefined)
     out.learningRate = checkSchedule(where, 'learningRate', input.learningRate);
   if (input.momentum !== undefined) out.momentum = checkSchedule(where, 'momentum', input.momentum);
+  if (input.optimizer !== undefined) {
+    if (!(OPTIMIZER_NAMES as readonly unknown[]).includes(input.optimizer))
+      fail(where, 'optimizer', OPTIMIZER_NAMES.join(' or '), input.optimizer);
+    out.optimizer = input.optimizer as OptimizerName;
+  }
+  for (const key of ['beta1', 'beta2'] as const) {
+    if (input[key] === undefined) continue;
+    const schedule = checkSchedule(where, key, input[key]);
+    if (schedule.start >= 1 || schedule.stop >= 1)
+      fail(where, key, 'a schedule of values in [0, 1)', input[key]);
+    out[key] = schedule;
+  }
+  if (input.epsilon !== undefined) {
+    const schedule = checkSchedule(where, 'epsilon', input.epsilon);
+    if (schedule.start <= 0 || schedule.stop <= 0)
+      fail(where, 'epsilon', 'a schedule of values > 0', input.epsilon);
+    out.epsilon = schedule;
+  }
+  if (input.weightDecay !== undefined) {
+    const v = input.weightDecay;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(where, 'weightDecay', 'a number >= 0', v);
+    out.weightDecay = v;
+  }
+  if (input.loss !== undefined) {
+    try {
+      out.loss = resolveLoss(input.loss as LossSpec);
+    } catch (error) {
+      throw new ConfigError(`${where}: "loss": ${(error as Error).message}`);
+    }
+  }
   if (input.flip !== undefined) {
     if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
     out.flip = input.flip;
@@ -193,6 +242,31 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     throw new ConfigError(`the net has ${outputs} outputs but ${columns.length} target columns are trained`);
   }
   if (!input.data) throw new ConfigError('no training data given (data.source)');
+  const optimizer = input.optimizer ?? 'nesterov';
+  const misplaced = (
+    optimizer === 'adam' ? (['momentum'] as const) : (['beta1', 'beta2', 'epsilon'] as const)
+  ).filter((key) => input[key] !== undefined);
+  if (misplaced.length > 0) {
+    throw new ConfigError(
+      `${misplaced.join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to ${optimizer === 'adam' ? 'nesterov' : 'adam'} only, not ${optimizer}`,
+    );
+  }
+  const constant = (value: number): Schedule => ({ start: value, stop: value });
+  const rule: Pick<TrainConfig, 'optimizer' | 'learningRate' | 'momentum' | 'beta1' | 'beta2' | 'epsilon'> =
+    optimizer === 'adam'
+      ? {
+          optimizer,
+          // The presets' rates are Nesterov's; Adam starts from Lasagne's default.
+          learningRate: input.learningRate ?? constant(ADAM_DEFAULTS.learningRate),
+          beta1: input.beta1 ?? constant(ADAM_DEFAULTS.beta1),
+          beta2: input.beta2 ?? constant(ADAM_DEFAULTS.beta2),
+          epsilon: input.epsilon ?? constant(ADAM_DEFAULTS.epsilon),
+        }
+      : {
+          optimizer,
+          learningRate: input.learningRate ?? training.learningRate,
+          momentum: input.momentum ?? training.momentum,
+        };
   return {
     ...(presetName ? { preset: presetName as PresetName } : {}),
     layers,
@@ -200,8 +274,9 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     columns: [...columns],
     data: input.data,
     maxEpochs: input.maxEpochs ?? training.maxEpochs,
-    learningRate: input.learningRate ?? training.learningRate,
-    momentum: input.momentum ?? training.momentum,
+    ...rule,
+    weightDecay: input.weightDecay ?? 0,
+    loss: resolveLoss(input.loss),
     flip: input.flip ?? training.flip,
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
     batchSize: input.batchSize ?? 128,

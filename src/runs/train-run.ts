@@ -324,12 +324,19 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const recorder = new RunRecorder(folder, record, metadata, options.saveEvery ?? 60);
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
   if (options.log) callbacks.push(new PrintLog({ stream: options.log }));
-  const { learningRate, momentum } = config;
-  if (learningRate.start !== learningRate.stop) {
-    callbacks.push(new AdjustVariable('updateLearningRate', learningRate.start, learningRate.stop));
+  // Each hyper-parameter that changes over the epochs is an AdjustVariable on its variable.
+  const schedules = {
+    updateLearningRate: config.learningRate,
+    updateMomentum: config.momentum,
+    updateBeta1: config.beta1,
+    updateBeta2: config.beta2,
+    updateEpsilon: config.epsilon,
+  };
+  for (const [variable, schedule] of Object.entries(schedules)) {
+    if (schedule && schedule.start !== schedule.stop) {
+      callbacks.push(new AdjustVariable(variable, schedule.start, schedule.stop));
+    }
   }
-  if (momentum.start !== momentum.stop)
-    callbacks.push(new AdjustVariable('updateMomentum', momentum.start, momentum.stop));
   if (config.patience !== null)
     callbacks.push(new EarlyStopping({ patience: config.patience, verbose: false }));
   callbacks.push(recorder);
@@ -359,8 +366,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       ...common,
       layers: config.layers,
       seed: config.seed,
-      updateLearningRate: learningRate.start,
-      updateMomentum: momentum.start,
+      update: config.optimizer,
+      updateLearningRate: config.learningRate.start,
+      ...(config.momentum ? { updateMomentum: config.momentum.start } : {}),
+      ...(config.beta1 ? { updateBeta1: config.beta1.start } : {}),
+      ...(config.beta2 ? { updateBeta2: config.beta2.start } : {}),
+      ...(config.epsilon ? { updateEpsilon: config.epsilon.start } : {}),
+      weightDecay: config.weightDecay,
+      loss: config.loss,
     });
     if (config.initFrom) {
       const copied = await net.loadParamsFrom(config.initFrom);

@@ -6,7 +6,8 @@
  *
  * Layout (little-endian):
  *   0  8 bytes  magic "FPMODEL\0"
- *   8  u32      format version (1)
+ *   8  u32      format version: 1, or 2 for nets that only readers of version 2
+ *               can resume right (an Adam optimizer, a loss other than the MSE)
  *  12  u32      header length H (JSON, UTF-8)
  *  16  u32      payload length P (float32 tensor data)
  *  20  u32      reserved (0)
@@ -21,6 +22,8 @@
 import CRC32 from 'crc-32';
 import type { NamedTensor } from '../engine/engine.js';
 import { ModelFileError } from '../errors.js';
+import { resolveLoss, type LossSpec } from '../nn/loss.js';
+import { checkOptimizerName, optimizerStateShapes, type OptimizerName } from '../nn/optimizer.js';
 import { layerTensors, resolveSpec, sizeOf, type NetworkSpec } from '../nn/spec.js';
 import type { BatchIteratorConfig } from './batch-iterator.js';
 import type { CallbackConfig } from './callbacks/types.js';
@@ -28,7 +31,8 @@ import { historyFromJson, type EpochRecord } from './history.js';
 import type { TrainSplitConfig } from './train-split.js';
 
 const MAGIC = [0x46, 0x50, 0x4d, 0x4f, 0x44, 0x45, 0x4c, 0x00]; // "FPMODEL\0"
-const VERSION = 1;
+/** The newest format version this code reads and writes. */
+const VERSION = 2;
 const PREFIX = 24;
 const MAX_U32 = 0xffffffff;
 
@@ -39,7 +43,13 @@ export interface ModelContent {
   seed: number;
   /** Parameters and non-trainable layer state (batch norm's running `mean` and `var`), see `weightInfos`. */
   weights: NamedTensor[];
-  /** Nesterov velocities, one per parameter; null for a net that never trained. */
+  /** The update rule the net trains with; absent in files written before Adam: 'nesterov'. */
+  optimizer?: OptimizerName;
+  /**
+   * The optimizer's state as `optimizerStateShapes` (nn/optimizer.ts) lists it:
+   * Nesterov velocities, one per parameter named like it; Adam `P/m` and `P/v`
+   * per parameter and `step`. Null for a net that never trained.
+   */
   optimizerState: NamedTensor[] | null;
   /** Hyper-parameter variables as they stood when saved (updateLearningRate, updateMomentum, ...). */
   variables: Record<string, number>;
@@ -48,6 +58,8 @@ export interface ModelContent {
   training: {
     maxEpochs: number;
     regression: boolean;
+    /** The training loss; absent in files written before it could be chosen: the masked MSE. */
+    loss?: LossSpec;
     verbose: number;
     batchIteratorTrain: BatchIteratorConfig | null;
     batchIteratorTest: BatchIteratorConfig | null;
@@ -62,6 +74,18 @@ export interface ModelContent {
   metadata: Record<string, unknown>;
   /** Engine that trained the net (informative only: weights load into any engine). */
   engineName?: string;
+}
+
+/**
+ * The oldest format version that describes this content: 1 while the net
+ * trains as every net did before (Nesterov, masked MSE), so older readers
+ * still load it; 2 otherwise, so older readers refuse it instead of resuming
+ * it with the wrong update or loss.
+ */
+export function formatVersionOf(content: ModelContent): number {
+  const nesterov = (content.optimizer ?? 'nesterov') === 'nesterov';
+  const mse = content.training?.loss === undefined || content.training.loss.kind === 'mse';
+  return nesterov && mse ? 1 : 2;
 }
 
 function littleEndianHost(): boolean {
@@ -97,7 +121,7 @@ export function serializeModelFile(content: ModelContent): Uint8Array {
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
-  view.setUint32(8, VERSION, true);
+  view.setUint32(8, formatVersionOf(content), true);
   view.setUint32(12, headerBytes.length, true);
   view.setUint32(16, payloadLength, true);
   view.setUint32(20, 0, true);
@@ -138,7 +162,7 @@ export function parseModelFile(bytes: Uint8Array, file = '(model bytes)'): Model
     fail(`truncated: ${bytes.length} bytes, a model file has at least ${PREFIX + 4}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== VERSION) {
+  if (version < 1 || version > VERSION) {
     fail(
       version > VERSION
         ? `format version ${version} is newer than this facepoints reads (${VERSION})`
@@ -211,23 +235,39 @@ function checkContent(content: unknown, fail: (detail: string) => never): ModelC
     return fail(`the network spec is invalid: ${(error as Error).message}`);
   }
   if (typeof c.seed !== 'number') fail('seed is missing');
-  // Weights hold every layer's parameters and its state (batch norm's running statistics).
-  const checkTensors = (tensors: unknown, what: string, withState = false) => {
+  const checkTensors = (tensors: unknown, what: string, expected: { name: string; shape: number[] }[]) => {
     if (!Array.isArray(tensors)) fail(`${what} is missing`);
     const byName = new Map((tensors as NamedTensor[]).map((t) => [t.name, t]));
-    for (const layer of resolved.layers) {
-      for (const param of withState ? layerTensors(layer) : layer.params) {
-        const name = `${layer.name}.${param.name}`;
-        const tensor = byName.get(name);
-        if (!tensor || !(tensor.data instanceof Float32Array)) fail(`${what}: parameter ${name} is missing`);
-        if (tensor.data.length !== sizeOf(param.shape) || tensor.shape.join('x') !== param.shape.join('x')) {
-          fail(`${what}: parameter ${name} has shape [${tensor.shape}], the spec needs [${param.shape}]`);
-        }
+    for (const { name, shape } of expected) {
+      const tensor = byName.get(name);
+      if (!tensor || !(tensor.data instanceof Float32Array)) fail(`${what}: ${name} is missing`);
+      if (tensor.data.length !== sizeOf(shape) || tensor.shape.join('x') !== shape.join('x')) {
+        fail(`${what}: ${name} has shape [${tensor.shape}], the spec needs [${shape}]`);
       }
     }
   };
-  checkTensors(c.weights, 'weights', true);
-  if (c.optimizerState !== null) checkTensors(c.optimizerState, 'optimizer state');
+  // Weights hold every layer's parameters and its state (batch norm's running statistics).
+  checkTensors(
+    c.weights,
+    'weights',
+    resolved.layers.flatMap((layer) =>
+      layerTensors(layer).map((param) => ({ name: `${layer.name}.${param.name}`, shape: param.shape })),
+    ),
+  );
+  let optimizer: OptimizerName = 'nesterov';
+  try {
+    if (c.optimizer !== undefined) optimizer = checkOptimizerName(c.optimizer);
+    if (c.training?.loss !== undefined) resolveLoss(c.training.loss);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (c.optimizerState !== null) {
+    checkTensors(
+      c.optimizerState,
+      `optimizer state (${optimizer})`,
+      optimizerStateShapes(resolved, optimizer),
+    );
+  }
   if (!c.variables || typeof c.variables !== 'object') fail('variables are missing');
   try {
     c.history = historyFromJson(c.history);

@@ -9,6 +9,15 @@ import type { Engine, EngineChoice, NamedTensor, Network } from '../engine/engin
 import { selectEngine } from '../engine/select.js';
 import { ConfigError } from '../errors.js';
 import { initWeights } from '../nn/init.js';
+import { MSE, resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from '../nn/loss.js';
+import {
+  ADAM_DEFAULTS,
+  NESTEROV_DEFAULTS,
+  checkHyperparams,
+  checkOptimizerName,
+  type OptimizerName,
+  type StepHyperparams,
+} from '../nn/optimizer.js';
 import { resolveSpec, type LayerSpec, type NetworkSpec, type ResolvedSpec } from '../nn/spec.js';
 import { Rng } from '../random/rng.js';
 import { BatchIterator, type BatchContext } from './batch-iterator.js';
@@ -29,11 +38,31 @@ export interface NeuralNetOptions {
   layers: NetworkSpec | LayerSpec[];
   /** Engine or engine choice (default 'auto': native when built, else tfjs). */
   engine?: EngineChoice | Engine;
-  /** Initial learning rate of the Nesterov update (default 0.01); a variable callbacks may change. */
+  /**
+   * The update rule (nolearn's `update`): 'nesterov' (Lasagne's
+   * `nesterov_momentum`, the default) or 'adam' (Lasagne's `adam`). Each
+   * `update*` option below is a variable callbacks may change between epochs.
+   */
+  update?: OptimizerName;
+  /** Initial learning rate (default 0.01 for Nesterov, 0.001 for Adam). */
   updateLearningRate?: number;
-  /** Initial momentum of the Nesterov update (default 0.9); a variable callbacks may change. */
+  /** Initial momentum of the Nesterov update (default 0.9); Nesterov only. */
   updateMomentum?: number;
-  /** Only regression is supported (the masked MSE loss); default true. */
+  /** Adam's beta1 (default 0.9); Adam only. */
+  updateBeta1?: number;
+  /** Adam's beta2 (default 0.999); Adam only. */
+  updateBeta2?: number;
+  /** Adam's epsilon (default 1e-8); Adam only. */
+  updateEpsilon?: number;
+  /** L2 weight decay on every `W` (default 0): the gradient gets weightDecay * W added; a variable too. */
+  weightDecay?: number;
+  /**
+   * The training loss (nolearn's `objective_loss_function`), masking missing
+   * targets: 'mse' (default), 'l1', 'smooth-l1', 'wing', or a spec with
+   * parameters (`nn/loss.ts`). The history's train and valid losses are this loss.
+   */
+  loss?: LossSpec | LossKind;
+  /** Only regression is supported; default true. */
   regression?: boolean;
   /** Epochs to train for, counted over the whole life of the net, resumed runs included (default 100). */
   maxEpochs?: number;
@@ -108,8 +137,16 @@ export class NeuralNet {
   handleInterrupt: boolean;
   /** One record per finished epoch (nolearn's `train_history_`). */
   trainHistory: EpochRecord[] = [];
-  /** Hyper-parameters callbacks may change between epochs (nolearn's shared variables). */
-  readonly variables: Record<string, number> & { updateLearningRate: number; updateMomentum: number };
+  /**
+   * Hyper-parameters callbacks may change between epochs (nolearn's shared
+   * variables): updateLearningRate, weightDecay, and updateMomentum (Nesterov)
+   * or updateBeta1, updateBeta2, updateEpsilon (Adam).
+   */
+  readonly variables: Record<string, number> & { updateLearningRate: number };
+  /** The update rule. */
+  readonly update: OptimizerName;
+  /** The training loss, parameters filled in. */
+  readonly loss: ResolvedLoss;
   /** Why the last fit ended. */
   stopReason?: StopReason;
   /** What the last `loadParamsFrom` copied and skipped. */
@@ -147,15 +184,38 @@ export class NeuralNet {
       options.trainSplit === undefined ? new TrainSplit({ evalSize: 0.2 }) : options.trainSplit;
     this.metadata = { ...(options.metadata ?? {}) };
     this.handleInterrupt = options.handleInterrupt ?? true;
-    const learningRate = options.updateLearningRate ?? 0.01;
-    const momentum = options.updateMomentum ?? 0.9;
-    for (const [name, value] of [
-      ['updateLearningRate', learningRate],
-      ['updateMomentum', momentum],
-    ] as const) {
+    this.update = checkOptimizerName(options.update ?? 'nesterov', 'update');
+    this.loss = resolveLoss(options.loss);
+    const wrongRule =
+      this.update === 'adam'
+        ? (['updateMomentum'] as const)
+        : (['updateBeta1', 'updateBeta2', 'updateEpsilon'] as const);
+    for (const name of wrongRule) {
+      if (options[name] !== undefined) {
+        throw new ConfigError(
+          `${name} applies to ${this.update === 'adam' ? 'nesterov' : 'adam'} only, not ${this.update}`,
+        );
+      }
+    }
+    const variables: Record<string, number> & { updateLearningRate: number } =
+      this.update === 'adam'
+        ? {
+            updateLearningRate: options.updateLearningRate ?? ADAM_DEFAULTS.learningRate,
+            updateBeta1: options.updateBeta1 ?? ADAM_DEFAULTS.beta1,
+            updateBeta2: options.updateBeta2 ?? ADAM_DEFAULTS.beta2,
+            updateEpsilon: options.updateEpsilon ?? ADAM_DEFAULTS.epsilon,
+            weightDecay: options.weightDecay ?? 0,
+          }
+        : {
+            updateLearningRate: options.updateLearningRate ?? NESTEROV_DEFAULTS.learningRate,
+            updateMomentum: options.updateMomentum ?? NESTEROV_DEFAULTS.momentum,
+            weightDecay: options.weightDecay ?? 0,
+          };
+    for (const [name, value] of Object.entries(variables)) {
       if (!Number.isFinite(value)) throw new ConfigError(`${name} must be a finite number, got ${value}`);
     }
-    this.variables = { updateLearningRate: learningRate, updateMomentum: momentum };
+    this.variables = variables;
+    checkHyperparams(this.update, this.stepHyperparams(), 'NeuralNet');
     this.defaultCallbacks = this.verbose > 0 ? [new PrintLog()] : [];
     this.userCallbacks = NeuralNet.collectCallbacks(options);
   }
@@ -214,7 +274,7 @@ export class NeuralNet {
   async initialize(): Promise<this> {
     if (this.network) return this;
     const engine = await selectEngine(this.engineChoice);
-    const network = await engine.compile(this.spec);
+    const network = await engine.compile(this.spec, { optimizer: this.update });
     try {
       await network.setWeights(this.pendingWeights ?? initWeights(this.resolvedSpec, this.seed));
       if (this.pendingOptimizerState) await network.setOptimizerState(this.pendingOptimizerState);
@@ -226,6 +286,20 @@ export class NeuralNet {
     this.pendingOptimizerState = undefined;
     this.network = network;
     return this;
+  }
+
+  /** The hyper-parameters of the next update, from the variables. */
+  stepHyperparams(): StepHyperparams {
+    const v = this.variables;
+    return this.update === 'adam'
+      ? {
+          learningRate: v.updateLearningRate,
+          beta1: v.updateBeta1,
+          beta2: v.updateBeta2,
+          epsilon: v.updateEpsilon,
+          weightDecay: v.weightDecay,
+        }
+      : { learningRate: v.updateLearningRate, momentum: v.updateMomentum, weightDecay: v.weightDecay };
   }
 
   private get net(): Network {
@@ -367,9 +441,9 @@ export class NeuralNet {
     for (const batch of this.batchIteratorTrain.batches(X, y, split.train, this.context(epoch))) {
       const yb = batch.y!;
       const loss = await network.trainStep(batch.x, yb, {
-        learningRate: this.variables.updateLearningRate,
-        momentum: this.variables.updateMomentum,
+        ...this.stepHyperparams(),
         dropoutSeed: new Rng(this.seed, 'dropout', epoch, batch.index).nextUint32(),
+        loss: this.loss,
       });
       const batchPresent = countPresent(yb);
       lossSum += loss * batchPresent;
@@ -383,20 +457,25 @@ export class NeuralNet {
       }
     }
     const trainLoss = present ? lossSum / present : 0;
-    const validLoss = split.valid.length ? await this.lossOver(X, y, split.valid) : NaN;
+    const validLoss = split.valid.length ? await this.lossOver(X, y, split.valid, this.loss) : NaN;
     const dur = (performance.now() - started) / 1000;
     this.trainHistory.push(makeEpochRecord(this.trainHistory, { trainLoss, validLoss, dur }));
     return true;
   }
 
-  /** Masked MSE over `rows`, exact over the whole set (batches weighted by their present targets). */
-  private async lossOver(X: Float32Array, y: Float32Array, rows: Int32Array | undefined): Promise<number> {
+  /** The masked loss over `rows`, exact over the whole set (batches weighted by their present targets). */
+  private async lossOver(
+    X: Float32Array,
+    y: Float32Array,
+    rows: Int32Array | undefined,
+    loss: ResolvedLoss,
+  ): Promise<number> {
     let lossSum = 0;
     let present = 0;
     for (const batch of this.batchIteratorTest.batches(X, y, rows, this.context(0))) {
       const batchPresent = countPresent(batch.y!);
       if (batchPresent === 0) continue;
-      lossSum += (await this.net.evaluateLoss(batch.x, batch.y!)) * batchPresent;
+      lossSum += (await this.net.evaluateLoss(batch.x, batch.y!, loss)) * batchPresent;
       present += batchPresent;
       await yieldToEventLoop();
     }
@@ -425,7 +504,8 @@ export class NeuralNet {
   }
 
   /**
-   * Masked mean squared error of the predictions for X against y (NaN targets ignored).
+   * Masked mean squared error of the predictions for X against y (NaN
+   * targets ignored), whatever loss the net trains with (nolearn's `score`).
    *
    * @example
    * const mse = await net.score(images, targets);
@@ -435,7 +515,7 @@ export class NeuralNet {
     const count = this.rows(X, 'X');
     this.checkTargets(y, count);
     await this.initialize();
-    return this.lossOver(X, y, undefined);
+    return this.lossOver(X, y, undefined, MSE);
   }
 
   /** Copies of all parameters (`conv1.W`, `conv1.b`, ...). */
@@ -444,7 +524,7 @@ export class NeuralNet {
     return this.net.getWeights();
   }
 
-  /** Copies of the Nesterov velocities, one per parameter. */
+  /** Copies of the optimizer state (Nesterov velocities, or Adam's moments and step count). */
   async getOptimizerState(): Promise<NamedTensor[]> {
     await this.initialize();
     return this.net.getOptimizerState();
@@ -512,12 +592,14 @@ export class NeuralNet {
       spec: this.spec,
       seed: this.seed,
       weights: await this.net.getWeights(),
+      optimizer: this.update,
       optimizerState: await this.net.getOptimizerState(),
       variables: { ...this.variables },
       history: this.trainHistory.map((r) => ({ ...r })),
       training: {
         maxEpochs: this.maxEpochs,
         regression: this.regression,
+        ...(this.loss.kind === 'mse' ? {} : { loss: this.loss }),
         verbose: this.verbose,
         batchIteratorTrain: this.batchIteratorTrain.toConfig() ?? null,
         batchIteratorTest: this.batchIteratorTest.toConfig() ?? null,
@@ -549,29 +631,38 @@ export class NeuralNet {
   static fromModelContent(content: ModelContent, options: LoadOptions = {}): NeuralNet {
     const t = content.training;
     const hasHooks = HOOKS.some((h) => options[h] !== undefined) || options.callbacks !== undefined;
+    const fileUpdate = content.optimizer ?? 'nesterov';
+    const update = options.update ?? fileUpdate;
+    // The file's variables, where they belong to the update rule and no option replaces them.
+    const fileVariables = Object.entries(content.variables).filter(
+      ([name]) => update === fileUpdate && options[name as keyof LoadOptions] === undefined,
+    );
     const net = new NeuralNet({
       layers: content.spec,
       seed: content.seed,
       maxEpochs: t.maxEpochs,
       regression: t.regression,
       verbose: t.verbose,
-      updateLearningRate: content.variables.updateLearningRate,
-      updateMomentum: content.variables.updateMomentum,
       batchIteratorTrain: t.batchIteratorTrain ? batchIteratorFromConfig(t.batchIteratorTrain) : undefined,
       batchIteratorTest: t.batchIteratorTest ? batchIteratorFromConfig(t.batchIteratorTest) : undefined,
       trainSplit: t.trainSplit ? new TrainSplit(t.trainSplit) : null,
       callbacks: hasHooks ? undefined : t.callbacks.map(callbackFromConfig),
       metadata: content.metadata,
       ...options,
+      update,
+      loss: options.loss ?? t.loss,
     });
-    for (const [name, value] of Object.entries(content.variables)) net.variables[name] = value;
+    for (const [name, value] of fileVariables) {
+      if (name in net.variables) net.variables[name] = value;
+    }
     net.trainHistory = content.history.map((r) => ({ ...r }));
     for (const callback of net.userCallbacks) {
       const state = callback.stateKey ? content.callbackState[callback.stateKey] : undefined;
       if (state !== undefined && callback.setState) callback.setState(state);
     }
     net.pendingWeights = content.weights;
-    net.pendingOptimizerState = content.optimizerState ?? undefined;
+    // Another update rule than the file's starts with fresh state.
+    net.pendingOptimizerState = update === fileUpdate ? (content.optimizerState ?? undefined) : undefined;
     return net;
   }
 

@@ -278,3 +278,78 @@ test("Kaggle's labels-only file is refused before anything is written", async (t
   assert.match(result.stderr, /^facepoints: error: the data has labels but no images/);
   assert.equal(existsSync(out), false);
 });
+
+test('--optimizer adam, its schedules, --weight-decay and --loss reach config.json, the model and a resume', async () => {
+  const out = join(root, 'adam');
+  const result = await runCli(
+    'train',
+    'net1',
+    ...TINY,
+    '--epochs',
+    '2',
+    '--optimizer',
+    'adam',
+    '--lr',
+    '0.002:0.001',
+    '--beta1',
+    '0.9:0.85',
+    '--weight-decay',
+    '0.0001',
+    '--loss',
+    'wing:0.2',
+    '--out',
+    out,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /best loss [0-9.]+ \(wing\) at epoch/);
+  const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.optimizer, 'adam');
+  assert.deepEqual(config.learningRate, { start: 0.002, stop: 0.001 });
+  assert.deepEqual(config.beta1, { start: 0.9, stop: 0.85 });
+  assert.deepEqual(config.beta2, { start: 0.999, stop: 0.999 });
+  assert.equal(config.momentum, undefined);
+  assert.equal(config.weightDecay, 0.0001);
+  assert.deepEqual(config.loss, { kind: 'wing', w: 0.2, epsilon: 2 / 48 });
+  const net = await NeuralNet.load(join(out, 'model-last.fpm'), { engine: 'tfjs' });
+  assert.equal(net.update, 'adam');
+  assert.equal(net.variables.updateBeta1, Math.fround(0.85));
+  assert.equal(net.variables.weightDecay, 0.0001);
+  assert.deepEqual(net.loss, config.loss);
+  net.dispose();
+  const resumed = await runCli('train', '--resume', out, '--epochs', '3');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const history = JSON.parse(await readFile(join(out, 'history.json'), 'utf8'));
+  assert.deepEqual(
+    history.map((r: { epoch: number }) => r.epoch),
+    [1, 2, 3],
+  );
+  const refused = await runCli('train', '--resume', out, '--optimizer', 'nesterov');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /remove --optimizer/);
+});
+
+test('bad optimizer and loss settings fail with one clear message', async () => {
+  const badLoss = await runCli('train', 'net1', ...TINY, '--loss', 'huber', '--out', join(root, 'y1'));
+  assert.equal(badLoss.code, 1);
+  assert.match(badLoss.stderr, /unknown loss "huber": expected mse, l1, smooth-l1\[:BETA\] or wing/);
+  const momentum = await runCli(
+    'train',
+    'net1',
+    ...TINY,
+    '--optimizer',
+    'adam',
+    '--momentum',
+    '0.9',
+    '--out',
+    join(root, 'y2'),
+  );
+  assert.equal(momentum.code, 1);
+  assert.match(momentum.stderr, /momentum applies to nesterov only, not adam/);
+  const beta = await runCli('train', 'net1', ...TINY, '--beta1', '0.9', '--out', join(root, 'y3'));
+  assert.match(beta.stderr, /beta1 applies to adam only, not nesterov/);
+  const configFile = join(root, 'bad-loss.json');
+  await writeFile(configFile, JSON.stringify({ loss: { kind: 'wing', w: 0 } }));
+  const fromFile = await runCli('train', configFile, ...TINY, '--out', join(root, 'y4'));
+  assert.equal(fromFile.code, 1);
+  assert.match(fromFile.stderr, /bad-loss\.json: "loss": wing w must be a positive number, got 0/);
+});

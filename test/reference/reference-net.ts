@@ -2,13 +2,15 @@
  * A deliberately naive float64 reference of the network maths, written
  * straight from the conventions in `nn/spec.ts` (NCHW, conv W [out, in, kh,
  * kw], dense W [in, out], flatten in C, H, W order) and the masked MSE of
- * `engine.ts`, with no engine in sight. Both engines (tfjs and native) are
+ * `engine.ts` (or any loss of `nn/loss.ts`, see `reference-losses.ts`), with
+ * no engine in sight. Both engines (tfjs and native) are
  * checked against it: its forward pass and loss, its hand-derived gradients
  * (`referencePass`) and its central differences (`finiteDifferenceGradients`),
  * which are precise enough to judge float32 engines. Dropout multiplies by
  * the given masks and is the identity without them, as in Network.gradients.
  */
 import { activate, type ResolvedActivation } from '../../src/nn/layers/activation.js';
+import type { LossSpec } from '../../src/nn/loss.js';
 import {
   paramKey,
   sizeOf,
@@ -20,6 +22,7 @@ import {
 } from '../../src/nn/spec.js';
 import type { NamedTensor } from '../../src/nn/tensor.js';
 import { Rng } from '../../src/random/rng.js';
+import { referenceLossGradient, referenceLossValue } from './reference-losses.js';
 
 export type Params = Map<string, Float64Array>;
 
@@ -441,18 +444,6 @@ export function referenceForward(
   return acts[acts.length - 1];
 }
 
-/** The masked MSE of engine.ts: mean of squared errors over targets that are not NaN, 0 when none is. */
-function maskedMse(pred: Float64Array, y: Float32Array): number {
-  let sum = 0;
-  let present = 0;
-  for (let i = 0; i < y.length; i++) {
-    if (Number.isNaN(y[i])) continue;
-    sum += (pred[i] - y[i]) ** 2;
-    present++;
-  }
-  return present === 0 ? 0 : sum / present;
-}
-
 export function referenceLoss(
   spec: ResolvedSpec,
   params: Params,
@@ -460,14 +451,15 @@ export function referenceLoss(
   y: Float32Array,
   masks?: Masks,
   training = true,
+  loss?: LossSpec,
 ): number {
-  return maskedMse(referenceForward(spec, params, x, masks, training), y);
+  return referenceLossValue(loss, referenceForward(spec, params, x, masks, training), y);
 }
 
 /**
- * Forward pass in training mode (batch statistics; dropout by `masks`),
- * masked MSE and the hand-derived gradients of every trainable parameter:
- * what `Network.gradients` computes.
+ * Forward pass in training mode (batch statistics; dropout by `masks`), the
+ * masked loss (default MSE) and the hand-derived gradients of every
+ * trainable parameter: what `Network.gradients` computes.
  */
 export function referencePass(
   spec: ResolvedSpec,
@@ -475,19 +467,14 @@ export function referencePass(
   x: Float32Array,
   y: Float32Array,
   masks?: Masks,
+  loss?: LossSpec,
 ): ReferenceResult {
   const params = weights instanceof Map ? weights : toParams(weights);
   const n = x.length / spec.inputSize;
   const acts = forwardActivations(spec, params, x, masks, true);
   const output = acts[acts.length - 1];
-  const loss = maskedMse(output, y);
-
-  let present = 0;
-  for (let i = 0; i < output.length; i++) if (!Number.isNaN(y[i])) present++;
-  let grad: Float64Array = new Float64Array(output.length);
-  for (let i = 0; i < output.length; i++) {
-    grad[i] = Number.isNaN(y[i]) || present === 0 ? 0 : (2 * (output[i] - y[i])) / present;
-  }
+  const value = referenceLossValue(loss, output, y);
+  let grad = referenceLossGradient(loss, output, y);
 
   const grads: Params = new Map();
   const ctx: RefContext = { n, params, masks, training: true };
@@ -495,7 +482,7 @@ export function referencePass(
     const layer = spec.layers[l];
     grad = refLayer(layer).backward(layer, acts[l - 1], acts[l], grad, ctx, grads);
   }
-  return { output, loss, grads };
+  return { output, loss: value, grads };
 }
 
 /** Central differences of the float64 training-mode loss for every trainable parameter element. */
@@ -506,6 +493,7 @@ export function finiteDifferenceGradients(
   y: Float32Array,
   eps = 1e-6,
   masks?: Masks,
+  loss?: LossSpec,
 ): Params {
   const grads: Params = new Map();
   const trainable = new Set(
@@ -519,9 +507,9 @@ export function finiteDifferenceGradients(
     for (let i = 0; i < values.length; i++) {
       const keep = values[i];
       values[i] = keep + eps;
-      const up = referenceLoss(spec, params, x, y, masks);
+      const up = referenceLoss(spec, params, x, y, masks, true, loss);
       values[i] = keep - eps;
-      const down = referenceLoss(spec, params, x, y, masks);
+      const down = referenceLoss(spec, params, x, y, masks, true, loss);
       values[i] = keep;
       g[i] = (up - down) / (2 * eps);
     }

@@ -118,3 +118,36 @@ test("a group's flip pairs are the schema's pairs inside it, renumbered", () => 
     ],
   );
 });
+
+test('the optimizer, weight decay and loss: defaults for old configs, Adam defaults, checks', () => {
+  // A config.json written before Adam resolves as it trained: Nesterov, no decay, masked MSE.
+  const old = resolveTrainConfig(checkConfigInput({ preset: 'net4', data }, 'config.json'));
+  assert.equal(old.optimizer, 'nesterov');
+  assert.equal(old.weightDecay, 0);
+  assert.deepEqual(old.loss, { kind: 'mse' });
+  assert.deepEqual(old.momentum, { start: 0.9, stop: 0.999 });
+  const adam = resolveTrainConfig(
+    checkConfigInput(
+      { preset: 'net2', data, optimizer: 'adam', loss: 'smooth-l1', weightDecay: 1e-4 },
+      'a.json',
+    ),
+  );
+  assert.deepEqual(adam.learningRate, { start: 0.001, stop: 0.001 }, "Lasagne's Adam rate, not the preset's");
+  assert.deepEqual(adam.beta1, { start: 0.9, stop: 0.9 });
+  assert.deepEqual(adam.epsilon, { start: 1e-8, stop: 1e-8 });
+  assert.equal(adam.momentum, undefined);
+  assert.deepEqual(adam.loss, { kind: 'smooth-l1', beta: 1 / 48 });
+  assert.throws(
+    () => checkConfigInput({ optimizer: 'sgd' }, 'a.json'),
+    /"optimizer" must be nesterov or adam/,
+  );
+  assert.throws(
+    () => checkConfigInput({ beta2: { start: 1, stop: 1 } }, 'a.json'),
+    /"beta2" must be a schedule of values in \[0, 1\)/,
+  );
+  assert.throws(() => checkConfigInput({ weightDecay: -1 }, 'a.json'), /"weightDecay" must be a number >= 0/);
+  assert.throws(
+    () => checkConfigInput({ loss: { kind: 'l1', beta: 2 } }, 'a.json'),
+    /loss l1 has no parameter "beta"/,
+  );
+});

@@ -103,3 +103,52 @@ test('files are written atomically and a bad file is reported without being touc
   }
   await assert.rejects(readModelFile(join(dir, 'missing.fpm')), /missing\.fpm: no such file/);
 });
+
+test('format version 1 while a net trains as before; 2 with Adam or another loss; Adam state is checked', () => {
+  const nesterov = content();
+  assert.equal(new DataView(serializeModelFile(nesterov).buffer).getUint32(8, true), 1);
+  const withLoss = { ...nesterov, training: { ...nesterov.training, loss: { kind: 'l1' as const } } };
+  assert.equal(new DataView(serializeModelFile(withLoss).buffer).getUint32(8, true), 2);
+  assert.deepEqual(parseModelFile(serializeModelFile(withLoss)).training.loss, { kind: 'l1' });
+
+  const weights = nesterov.weights;
+  const adam: ModelContent = {
+    ...nesterov,
+    optimizer: 'adam',
+    variables: { updateLearningRate: 0.001, updateBeta1: 0.9, updateBeta2: 0.999, updateEpsilon: 1e-8 },
+    optimizerState: [
+      ...weights.flatMap((w) => [
+        { ...w, name: `${w.name}/m`, data: w.data.map((v) => v / 10) },
+        { ...w, name: `${w.name}/v`, data: w.data.map((v) => v * v) },
+      ]),
+      { name: 'step', shape: [1], data: Float32Array.of(17) },
+    ],
+  };
+  const bytes = serializeModelFile(adam);
+  assert.equal(new DataView(bytes.buffer).getUint32(8, true), 2);
+  assert.deepEqual(parseModelFile(bytes), adam);
+  // Adam's state under a Nesterov file (or the other way round) fails naming what is missing.
+  assert.throws(
+    () => parseModelFile(serializeModelFile({ ...adam, optimizer: undefined }), 'x.fpm'),
+    /x\.fpm: optimizer state \(nesterov\): conv1\.W is missing/,
+  );
+  assert.throws(
+    () => parseModelFile(serializeModelFile({ ...nesterov, optimizer: 'adam' }), 'x.fpm'),
+    /optimizer state \(adam\): conv1\.W\/m is missing/,
+  );
+  assert.throws(
+    () => parseModelFile(serializeModelFile({ ...adam, optimizer: 'sgd' as 'adam' }), 'x.fpm'),
+    /optimizer must be nesterov or adam/,
+  );
+  assert.throws(
+    () =>
+      parseModelFile(
+        serializeModelFile({
+          ...nesterov,
+          training: { ...nesterov.training, loss: { kind: 'wing', w: -1 } },
+        }),
+        'x.fpm',
+      ),
+    /wing w must be a positive number/,
+  );
+});

@@ -21,6 +21,16 @@ import {
   type ResolvedLayer,
   type ResolvedSpec,
 } from '../../nn/spec.js';
+import { lossCode, resolveLoss, type LossSpec } from '../../nn/loss.js';
+import {
+  ADAM_STEP_NAME,
+  adamMomentNames,
+  adamStepSize,
+  checkHyperparams,
+  checkOptimizerName,
+  type OptimizerName,
+} from '../../nn/optimizer.js';
+
 import type { CompileOptions, Engine, NamedTensor, Network, TrainStepOptions } from '../engine.js';
 
 /**
@@ -30,29 +40,51 @@ import type { CompileOptions, Engine, NamedTensor, Network, TrainStepOptions } f
  */
 type AddonLayer = ResolvedLayer;
 
+/** One update's hyper-parameters as the addon reads them (see TrainStep in native/addon.cc). */
+interface AddonStep {
+  learningRate: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** Adam's a_t. */
+  stepSize: number;
+  seed: number;
+}
+
+/** A loss as the addon reads it: `lossCode` of nn/loss.ts. */
+interface AddonLoss {
+  loss: number;
+  lossA: number;
+  lossB: number;
+}
+
+/** Which buffer of every parameter getParams/setParams address. */
+const SLOT = { value: 0, velocity: 1, second: 2 } as const;
+
 interface AddonNetwork {
   predict(x: Float32Array): Promise<Float32Array>;
-  trainStep(
+  trainStep(x: Float32Array, y: Float32Array, step: AddonStep, loss: AddonLoss): Promise<number>;
+  evaluateLoss(x: Float32Array, y: Float32Array, loss: AddonLoss): Promise<number>;
+  gradients(
     x: Float32Array,
     y: Float32Array,
-    learningRate: number,
-    momentum: number,
-    seed: number,
-  ): Promise<number>;
-  evaluateLoss(x: Float32Array, y: Float32Array): Promise<number>;
-  gradients(x: Float32Array, y: Float32Array): Promise<{ loss: number; grads: Float32Array[] }>;
-  getParams(velocity: boolean): Promise<Float32Array[]>;
-  setParams(values: Float32Array[], velocity: boolean): Promise<void>;
+    loss: AddonLoss,
+  ): Promise<{ loss: number; grads: Float32Array[] }>;
+  getParams(slot: number): Promise<Float32Array[]>;
+  setParams(values: Float32Array[], slot: number): Promise<void>;
   /** Layer state (batch norm's running mean and var), in layer order. */
   getState(): Promise<Float32Array[]>;
   setState(values: Float32Array[]): Promise<void>;
+
   probeThreads(): Promise<number>;
   describe(): Promise<string>;
   dispose(): void;
 }
 
 interface Addon {
-  NativeNetwork: new (layers: AddonLayer[], threads: number) => AddonNetwork;
+  NativeNetwork: new (layers: AddonLayer[], threads: number, optimizer: OptimizerName) => AddonNetwork;
   onednnVersion: string;
   defaultThreads: number;
 }
@@ -124,6 +156,8 @@ function checkThreads(threads: number | undefined, where: string): number | unde
  * const network = await engine.compile(presetSpec('net2', 30));
  * await network.setWeights(initWeights(network.spec, 42));
  * const loss = await network.trainStep(xBatch, yBatch, { learningRate: 0.01, momentum: 0.9, dropoutSeed: 1 });
+ * // Adam and another loss: compile(spec, { optimizer: 'adam' }), then
+ * // trainStep(x, y, { learningRate: 0.001, dropoutSeed: 1, loss: { kind: 'wing' } })
  */
 export async function loadNativeEngine(options: { threads?: number } = {}): Promise<NativeEngine> {
   const addon = loadAddon();
@@ -136,14 +170,31 @@ export async function loadNativeEngine(options: { threads?: number } = {}): Prom
       const resolved = resolveSpec(spec);
       const threads =
         checkThreads(compileOptions.threads, 'compile') ?? engineThreads ?? addon.defaultThreads;
-      const handle = new addon.NativeNetwork(toAddonLayers(resolved), threads);
-      return new NativeNetwork(resolved, handle, threads);
+      const optimizer = checkOptimizerName(compileOptions.optimizer ?? 'nesterov', 'compile: optimizer');
+      const handle = new addon.NativeNetwork(toAddonLayers(resolved), threads, optimizer);
+      return new NativeNetwork(resolved, handle, threads, optimizer);
     },
   };
 }
 
 function toAddonLayers(spec: ResolvedSpec): AddonLayer[] {
   return spec.layers;
+}
+
+const ADDON_STEP_ZERO: AddonStep = {
+  learningRate: 0,
+  momentum: 0,
+  beta1: 0,
+  beta2: 0,
+  epsilon: 0,
+  weightDecay: 0,
+  stepSize: 0,
+  seed: 0,
+};
+
+function addonLoss(loss: LossSpec | undefined): AddonLoss {
+  const { code, a, b } = lossCode(resolveLoss(loss));
+  return { loss: code, lossA: a, lossB: b };
 }
 
 interface ParamInfo {
@@ -169,12 +220,19 @@ export class NativeNetwork implements Network {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private disposed = false;
+  /**
+   * Updates issued so far (Adam's t). Counted when a call is made, not when it
+   * runs: calls run in the order they are made, so a call sees the count of
+   * every call made before it.
+   */
+  private step = 0;
 
   constructor(
     readonly spec: ResolvedSpec,
     private readonly handle: AddonNetwork,
     /** Threads (OpenMP team size) this network computes with. */
     readonly threads: number,
+    readonly optimizer: OptimizerName = 'nesterov',
   ) {
     this.params = [];
     this.states = [];
@@ -240,32 +298,50 @@ export class NativeNetwork implements Network {
 
   async trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number> {
     this.batchSize(x, y);
-    const { learningRate, momentum, dropoutSeed } = options;
-    for (const [key, value] of Object.entries({ learningRate, momentum, dropoutSeed })) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new ConfigError(`trainStep: ${key} must be a finite number, got ${value}`);
-      }
+    const h = checkHyperparams(this.optimizer, options);
+    const { dropoutSeed } = options;
+    if (typeof dropoutSeed !== 'number' || !Number.isFinite(dropoutSeed)) {
+      throw new ConfigError(`trainStep: dropoutSeed must be a finite number, got ${dropoutSeed}`);
     }
-    return this.run(
-      ([xs, ys]) => this.handle.trainStep(xs, ys, learningRate, momentum, Math.trunc(dropoutSeed)),
-      [x, y],
-    );
+    const loss = addonLoss(options.loss);
+    const t = ++this.step;
+    const step: AddonStep =
+      h.optimizer === 'nesterov'
+        ? {
+            ...ADDON_STEP_ZERO,
+            learningRate: h.learningRate,
+            momentum: h.momentum,
+            weightDecay: h.weightDecay,
+          }
+        : {
+            ...ADDON_STEP_ZERO,
+            learningRate: h.learningRate,
+            beta1: h.beta1,
+            beta2: h.beta2,
+            epsilon: h.epsilon,
+            weightDecay: h.weightDecay,
+            stepSize: adamStepSize(h.learningRate, h.beta1, h.beta2, t),
+          };
+    step.seed = Math.trunc(dropoutSeed);
+    return this.run(([xs, ys]) => this.handle.trainStep(xs, ys, step, loss), [x, y]);
   }
 
-  async evaluateLoss(x: Float32Array, y: Float32Array): Promise<number> {
+  async evaluateLoss(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<number> {
     this.batchSize(x, y);
-    return this.run(([xs, ys]) => this.handle.evaluateLoss(xs, ys), [x, y]);
+    const code = addonLoss(loss);
+    return this.run(([xs, ys]) => this.handle.evaluateLoss(xs, ys, code), [x, y]);
   }
 
-  async gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]> {
+  async gradients(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<NamedTensor[]> {
     this.batchSize(x, y);
-    const { grads } = await this.run(([xs, ys]) => this.handle.gradients(xs, ys), [x, y]);
+    const code = addonLoss(loss);
+    const { grads } = await this.run(([xs, ys]) => this.handle.gradients(xs, ys, code), [x, y]);
     return this.named(grads);
   }
 
   async getWeights(): Promise<NamedTensor[]> {
     const [params, states] = await this.run(async () => [
-      await this.handle.getParams(false),
+      await this.handle.getParams(SLOT.value),
       this.states.length > 0 ? await this.handle.getState() : [],
     ]);
     return this.weightOrder.map(({ info, trainable, index }) => ({
@@ -297,7 +373,7 @@ export class NativeNetwork implements Network {
     );
     return this.run(
       async (copies) => {
-        await this.handle.setParams(copies.slice(0, params.length), false);
+        await this.handle.setParams(copies.slice(0, params.length), SLOT.value);
         if (states.length > 0) await this.handle.setState(copies.slice(params.length));
       },
       [...params, ...states],
@@ -305,12 +381,69 @@ export class NativeNetwork implements Network {
   }
 
   async getOptimizerState(): Promise<NamedTensor[]> {
-    return this.named(await this.run(() => this.handle.getParams(true)));
+    const step = this.step;
+    if (this.optimizer === 'nesterov')
+      return this.named(await this.run(() => this.handle.getParams(SLOT.velocity)));
+    // One queued task, so no call made meanwhile runs between reading m and v.
+    const [mValues, vValues] = await this.run(async () => [
+      await this.handle.getParams(SLOT.velocity),
+      await this.handle.getParams(SLOT.second),
+    ]);
+    const m = this.named(mValues);
+    const v = this.named(vValues);
+    return [
+      ...m.flatMap((mi, i) => {
+        const names = adamMomentNames(mi.name);
+        return [
+          { ...mi, name: names.m },
+          { ...v[i], name: names.v },
+        ];
+      }),
+      { name: ADAM_STEP_NAME, shape: [1], data: Float32Array.of(step) },
+    ];
   }
 
   async setOptimizerState(state: NamedTensor[]): Promise<void> {
-    const values = this.ordered(state, 'setOptimizerState');
-    return this.run((copies) => this.handle.setParams(copies, true), values);
+    if (this.optimizer === 'nesterov') {
+      const values = this.ordered(state, 'setOptimizerState');
+      return this.run((copies) => this.handle.setParams(copies, SLOT.velocity), values);
+    }
+    const byName = new Map(state.map((t) => [t.name, t]));
+    const known = new Set([
+      ADAM_STEP_NAME,
+      ...this.params.flatMap((p) => Object.values(adamMomentNames(p.name))),
+    ]);
+    for (const t of state) {
+      if (!known.has(t.name)) {
+        throw new ShapeError(t.name.split('.')[0], `setOptimizerState: Adam has no state tensor '${t.name}'`);
+      }
+    }
+    const moment = (which: 'm' | 'v') =>
+      this.params.map((p) => {
+        const name = adamMomentNames(p.name)[which];
+        const tensor = byName.get(name);
+        if (!tensor) throw new ShapeError(p.layer, `setOptimizerState: '${name}' is missing`);
+        return { ...tensor, name: p.name };
+      });
+    const m = this.ordered(moment('m'), 'setOptimizerState');
+    const v = this.ordered(moment('v'), 'setOptimizerState');
+    const stepTensor = byName.get(ADAM_STEP_NAME);
+    const step = stepTensor?.data[0];
+    if (!stepTensor || stepTensor.data.length !== 1 || !Number.isInteger(step) || step! < 0) {
+      throw new ShapeError(
+        ADAM_STEP_NAME,
+        `setOptimizerState: '${ADAM_STEP_NAME}' must be one whole number >= 0, got ${stepTensor ? `[${stepTensor.data}]` : 'nothing'}`,
+      );
+    }
+    this.step = step!;
+    const count = m.length;
+    return this.run(
+      async (copies) => {
+        await this.handle.setParams(copies.slice(0, count), SLOT.velocity);
+        await this.handle.setParams(copies.slice(count), SLOT.second);
+      },
+      [...m, ...v],
+    );
   }
 
   /** Size of the OpenMP thread team this network's calls actually run with. */

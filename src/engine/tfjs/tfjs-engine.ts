@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from '../../errors.js';
+import { checkOptimizerName } from '../../nn/optimizer.js';
 import { resolveSpec, type NetworkSpec } from '../../nn/spec.js';
 import type { CompileOptions, Engine, Network } from '../engine.js';
 import { TfjsNetwork } from './tfjs-network.js';
@@ -38,10 +39,11 @@ class TfjsEngine implements Engine {
   }
 
   // Threads are not used: tfjs' wasm build runs one thread in Node, and the threaded build needs cross-origin isolation.
-  async compile(spec: NetworkSpec, _options?: CompileOptions): Promise<Network> {
+  async compile(spec: NetworkSpec, options: CompileOptions = {}): Promise<Network> {
     const resolved = resolveSpec(spec);
+    const optimizer = checkOptimizerName(options.optimizer ?? 'nesterov', 'compile: optimizer');
     if (tf.getBackend() !== this.backend) await tf.setBackend(this.backend);
-    return new TfjsNetwork(resolved, this.name, this.backend);
+    return new TfjsNetwork(resolved, this.name, this.backend, optimizer);
   }
 }
 

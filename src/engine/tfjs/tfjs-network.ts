@@ -1,12 +1,24 @@
 /**
- * A compiled network on tfjs. Parameters and velocities live in tfjs
- * variables (in tfjs layouts, see `layout.ts`); every call builds its graph
- * inside `tf.tidy`, so nothing but those variables outlives a call.
+ * A compiled network on tfjs. Parameters, layer state and optimizer state
+ * (velocities, or Adam's moments) live in tfjs variables (in tfjs layouts,
+ * see `layout.ts`); every call builds its graph inside `tf.tidy`, so nothing
+ * but those variables outlives a call.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors.js';
 import { sizeOf, weightInfos, type LayerKind, type ResolvedLayer, type ResolvedSpec } from '../../nn/spec.js';
+import { resolveLoss, type LossSpec, type ResolvedLoss } from '../../nn/loss.js';
+import {
+  ADAM_STEP_NAME,
+  adamMomentNames,
+  adamStepSize,
+  checkHyperparams,
+  isDecayed,
+  optimizerStateShapes,
+  type OptimizerName,
+} from '../../nn/optimizer.js';
 import type { NamedTensor, Network, TrainStepOptions } from '../engine.js';
+import { maskedLossSum } from './tfjs-losses.js';
 import { inputToTfjs, paramShapeInTfjs, paramToBoundary, paramToTfjs } from './layout.js';
 import { TFJS_LAYERS, type TfjsLayerBuilder, type TfjsLayerContext } from './tfjs-layers.js';
 
@@ -19,8 +31,10 @@ interface ParamSlot {
   /** Boundary shape. */
   shape: number[];
   value: tf.Variable;
-  /** Null for layer state (not trained by the optimiser). */
+  /** Nesterov's velocity, or Adam's first moment m; null for layer state (not trained by the optimiser). */
   velocity: tf.Variable | null;
+  /** Adam's second moment v (Adam only). */
+  second?: tf.Variable;
 }
 
 interface LayerVariables {
@@ -51,12 +65,21 @@ export class TfjsNetwork implements Network {
   private readonly variables = new Map<string, LayerVariables>();
   private readonly chunkSize: number;
   private disposed = false;
+  readonly optimizer: OptimizerName;
+  /** Updates applied so far (Adam's t). */
+  private step = 0;
 
   /** Call only with the backend already active (see `TfjsEngine.compile`). */
-  constructor(spec: ResolvedSpec, engineName: string, backend: string) {
+  constructor(
+    spec: ResolvedSpec,
+    engineName: string,
+    backend: string,
+    optimizer: OptimizerName = 'nesterov',
+  ) {
     this.spec = spec;
     this.engineName = engineName;
     this.backend = backend;
+    this.optimizer = optimizer;
     for (const layer of spec.layers) this.variables.set(layer.name, { params: {}, state: {} });
     for (const info of weightInfos(spec)) {
       const internal = paramShapeInTfjs(info.shape);
@@ -67,6 +90,9 @@ export class TfjsNetwork implements Network {
         // tidy frees the zeros; variables are never freed by tidy.
         value: tf.tidy(() => tf.variable(tf.zeros(internal), info.trainable)),
         velocity: info.trainable ? tf.tidy(() => tf.variable(tf.zeros(internal), false)) : null,
+        ...(info.trainable && optimizer === 'adam'
+          ? { second: tf.tidy(() => tf.variable(tf.zeros(internal), false)) }
+          : {}),
       };
       this.variables.get(info.layer)![info.trainable ? 'params' : 'state'][info.name] = slot.value;
       if (info.trainable) this.slots.push(slot);
@@ -95,28 +121,44 @@ export class TfjsNetwork implements Network {
   async trainStep(x: Float32Array, y: Float32Array, options: TrainStepOptions): Promise<number> {
     await this.ready();
     const n = this.batchCount(x, y);
-    const { learningRate, momentum, dropoutSeed } = options;
-    const loss = tf.tidy(() => {
-      const { value, grads } = this.lossAndGradients(x, y, n, dropoutSeed, true);
+    const h = checkHyperparams(this.optimizer, options);
+    const loss = resolveLoss(options.loss);
+    const t = this.step + 1;
+    const stepSize = h.optimizer === 'adam' ? adamStepSize(h.learningRate, h.beta1, h.beta2, t) : 0;
+    const result = tf.tidy(() => {
+      const { value, grads } = this.lossAndGradients(x, y, n, options.dropoutSeed, true, loss);
       for (const slot of this.slots) {
-        const g = grads[slot.value.name];
-        // Lasagne's Nesterov momentum, as engine.ts defines it.
+        let g = grads[slot.value.name];
+        if (h.weightDecay !== 0 && isDecayed(slot.key)) g = tf.add(g, tf.mul(slot.value, h.weightDecay));
         const velocity = slot.velocity!;
-        const step = tf.mul(g, learningRate);
-        const v = tf.sub(tf.mul(velocity, momentum), step);
-        slot.value.assign(tf.sub(tf.add(slot.value, tf.mul(v, momentum)), step));
-        velocity.assign(v);
+        if (h.optimizer === 'nesterov') {
+          // Lasagne's Nesterov momentum, as engine.ts defines it.
+          const step = tf.mul(g, h.learningRate);
+          const v = tf.sub(tf.mul(velocity, h.momentum), step);
+          slot.value.assign(tf.sub(tf.add(slot.value, tf.mul(v, h.momentum)), step));
+          velocity.assign(v);
+        } else {
+          // Lasagne's Adam, as engine.ts defines it.
+          const m = tf.add(tf.mul(velocity, h.beta1), tf.mul(g, 1 - h.beta1));
+          const v = tf.add(tf.mul(slot.second!, h.beta2), tf.mul(tf.square(g), 1 - h.beta2));
+          const update = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), h.epsilon));
+          slot.value.assign(tf.sub(slot.value, update));
+          velocity.assign(m);
+          slot.second!.assign(v);
+        }
       }
       return value;
     });
-    const result = (await loss.data())[0];
-    loss.dispose();
-    return result;
+    this.step = t;
+    const lossValue = (await result.data())[0];
+    result.dispose();
+    return lossValue;
   }
 
-  async evaluateLoss(x: Float32Array, y: Float32Array): Promise<number> {
+  async evaluateLoss(x: Float32Array, y: Float32Array, lossSpec?: LossSpec): Promise<number> {
     await this.ready();
     const n = this.batchCount(x, y);
+    const loss = resolveLoss(lossSpec);
     const { inputSize, outputSize } = this.spec;
     let sum = 0;
     let present = 0;
@@ -128,7 +170,7 @@ export class TfjsNetwork implements Network {
       const part = tf.tidy(() => {
         const xs = x.subarray(start * inputSize, (start + count) * inputSize);
         const pred = this.forward(inputToTfjs(xs, count, this.spec.inputShape));
-        return tf.sum(tf.mul(tf.squaredDifference(pred, targets.y), targets.mask));
+        return maskedLossSum(loss, pred, targets.y, targets.mask);
       });
       sum += (await part.data())[0];
       present += targets.present;
@@ -137,11 +179,12 @@ export class TfjsNetwork implements Network {
     return present === 0 ? 0 : sum / present;
   }
 
-  async gradients(x: Float32Array, y: Float32Array): Promise<NamedTensor[]> {
+  async gradients(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<NamedTensor[]> {
     await this.ready();
     const n = this.batchCount(x, y);
+    const resolved = resolveLoss(loss);
     const tensors = tf.tidy(() => {
-      const { grads } = this.lossAndGradients(x, y, n, undefined, false);
+      const { grads } = this.lossAndGradients(x, y, n, undefined, false, resolved);
       return this.slots.map((slot) => paramToBoundary(grads[slot.value.name]));
     });
     return this.read(tensors, this.slots);
@@ -162,15 +205,63 @@ export class TfjsNetwork implements Network {
 
   async getOptimizerState(): Promise<NamedTensor[]> {
     await this.ready();
-    return this.read(
-      tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.velocity!))),
-      this.slots,
+    const step = this.step;
+    if (this.optimizer === 'nesterov') {
+      return this.read(
+        tf.tidy(() => this.slots.map((slot) => paramToBoundary(slot.velocity!))),
+        this.slots,
+      );
+    }
+    const moments = await this.read(
+      tf.tidy(() =>
+        this.slots.flatMap((slot) => [paramToBoundary(slot.velocity!), paramToBoundary(slot.second!)]),
+      ),
+      this.slots.flatMap((slot) => {
+        const { m, v } = adamMomentNames(slot.key);
+        return [
+          { key: m, shape: slot.shape },
+          { key: v, shape: slot.shape },
+        ];
+      }),
     );
+    return [...moments, { name: ADAM_STEP_NAME, shape: [1], data: Float32Array.of(step) }];
   }
 
   async setOptimizerState(state: NamedTensor[]): Promise<void> {
     await this.ready();
-    this.assignAll(state, 'velocity');
+    if (this.optimizer === 'nesterov') {
+      this.assignAll(state, 'velocity');
+      return;
+    }
+    const expected = optimizerStateShapes(this.spec, 'adam');
+    const given = new Map(state.map((t) => [t.name, t]));
+    for (const t of state) {
+      if (!expected.some((e) => e.name === t.name)) {
+        throw new ShapeError(t.name.split('.')[0], `optimizer state: Adam has no state tensor '${t.name}'`);
+      }
+    }
+    for (const e of expected) {
+      const t = given.get(e.name);
+      if (!t) throw new ShapeError(e.name.split('.')[0], `optimizer state: '${e.name}' is missing`);
+      if (t.shape.join('x') !== e.shape.join('x') || t.data.length !== sizeOf(e.shape)) {
+        throw new ShapeError(
+          e.name.split('.')[0],
+          `optimizer state: '${e.name}' has shape [${t.shape}] and ${t.data.length} values, expected [${e.shape}]`,
+        );
+      }
+    }
+    const step = given.get(ADAM_STEP_NAME)!.data[0];
+    if (!Number.isInteger(step) || step < 0) {
+      throw new ShapeError(ADAM_STEP_NAME, `optimizer state: step must be a whole number >= 0, got ${step}`);
+    }
+    tf.tidy(() => {
+      for (const slot of this.slots) {
+        const { m, v } = adamMomentNames(slot.key);
+        slot.velocity!.assign(paramToTfjs(slot.shape, Float32Array.from(given.get(m)!.data)));
+        slot.second!.assign(paramToTfjs(slot.shape, Float32Array.from(given.get(v)!.data)));
+      }
+    });
+    this.step = step;
   }
 
   dispose(): void {
@@ -179,6 +270,7 @@ export class TfjsNetwork implements Network {
     for (const slot of this.weightSlots) {
       slot.value.dispose();
       slot.velocity?.dispose();
+      slot.second?.dispose();
     }
   }
 
@@ -207,7 +299,7 @@ export class TfjsNetwork implements Network {
   }
 
   /**
-   * Masked MSE and its gradients in training mode; call inside tf.tidy.
+   * The masked loss and its gradients in training mode; call inside tf.tidy.
    * `dropoutSeed` undefined: no dropout; `updateState`: update layer state (training steps).
    */
   private lossAndGradients(
@@ -216,6 +308,7 @@ export class TfjsNetwork implements Network {
     n: number,
     dropoutSeed: number | undefined,
     updateState: boolean,
+    loss: ResolvedLoss,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     const xs = inputToTfjs(x, n, this.spec.inputShape);
     const targets = maskTargets(y, n, this.spec.outputSize);
@@ -224,10 +317,7 @@ export class TfjsNetwork implements Network {
     return tf.variableGrads(
       () => {
         const pred = this.forward(xs, { training: true, dropoutSeed, updateState });
-        return tf.div(
-          tf.sum(tf.mul(tf.squaredDifference(pred, targets.y), targets.mask)),
-          denominator,
-        ) as tf.Scalar;
+        return tf.div(maskedLossSum(loss, pred, targets.y, targets.mask), denominator) as tf.Scalar;
       },
       this.slots.map((slot) => slot.value),
     );
@@ -292,11 +382,14 @@ export class TfjsNetwork implements Network {
     });
   }
 
-  private async read(tensors: tf.Tensor[], slots: ParamSlot[]): Promise<NamedTensor[]> {
+  private async read(
+    tensors: tf.Tensor[],
+    names: { key: string; shape: number[] }[],
+  ): Promise<NamedTensor[]> {
     try {
       const data = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
       // Copies: the cpu backend hands out its own storage, which a caller must not be able to change.
-      return slots.map((slot, i) => ({
+      return names.map((slot, i) => ({
         name: slot.key,
         shape: [...slot.shape],
         data: Float32Array.from(data[i]),
