@@ -78,6 +78,13 @@ export function lossCurvesSpec(
   options: LossFigureOptions = {},
 ): vegaLite.TopLevelSpec {
   const rows = curveRows(series);
+  for (const { label, history } of series) {
+    if (history.length > 0 && !rows.some((row) => row.run === label)) {
+      throw new ConfigError(
+        `run ${label} has no finite positive loss to plot: all of its ${history.length} epochs have NaN, infinite or zero losses (a diverged run?)`,
+      );
+    }
+  }
   if (rows.length === 0) {
     throw new ConfigError('no finite positive losses to plot: the history is empty or every loss is 0/NaN');
   }

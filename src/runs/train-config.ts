@@ -193,6 +193,13 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     throw new ConfigError(`the net has ${outputs} outputs but ${columns.length} target columns are trained`);
   }
   if (!input.data) throw new ConfigError('no training data given (data.source)');
+  const momentum = input.momentum ?? training.momentum;
+  if (!(momentum.start < 1 && momentum.stop < 1)) {
+    throw new ConfigError(
+      `momentum ${momentum.start === momentum.stop ? momentum.start : `${momentum.start}:${momentum.stop}`} (--momentum) must be below 1: ` +
+        'a Nesterov momentum of 1 or more makes every update larger than the last; the tutorial uses 0.9 to 0.999',
+    );
+  }
   return {
     ...(presetName ? { preset: presetName as PresetName } : {}),
     layers,
@@ -201,7 +208,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     data: input.data,
     maxEpochs: input.maxEpochs ?? training.maxEpochs,
     learningRate: input.learningRate ?? training.learningRate,
-    momentum: input.momentum ?? training.momentum,
+    momentum,
     flip: input.flip ?? training.flip,
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
     batchSize: input.batchSize ?? 128,
