@@ -30,13 +30,13 @@ export function rmseInPixels(mse: number): number {
 
 /**
  * How far outside its image (or frame) a keypoint may lie, as a fraction of
- * the image's longer side: a point a few pixels off the edge (a chin cut by
+ * the image's side along that axis: a point a few pixels off the edge (a chin cut by
  * the crop, a jittered box) is kept; one far outside is a data error.
  */
 export const COORDINATE_MARGIN = 0.25;
 
 /**
- * The range a coordinate of an image `side` pixels wide may take:
+ * The range a coordinate along an image side of `side` pixels may take:
  * [-margin, side + margin], margin = COORDINATE_MARGIN * side (at least 2 px).
  *
  * @example
