@@ -11,9 +11,12 @@
  *
  * Each sample is taken after a full garbage collection (the script runs
  * with --expose-gc), so it shows the memory kept rather than the moment V8
- * last swept the engine's weight copies. "start" is taken after 5 % of the
- * steps (allocator pools, JIT and the engine's caches are warm by then); the
- * first step's figure is printed too. The run is flat when the end is within --tolerance (default 5 %) of
+ * last swept the engine's weight copies. Even so the C allocator keeps and
+ * returns freed blocks of megabytes as it likes, so one sample swings by
+ * +-10 %: each figure is the median of the samples (one every 1 % of the
+ * steps) in a window, 5-15 % of the steps for "start" (allocator pools, JIT
+ * and the engine's caches are warm by then), 45-55 % for "middle" and
+ * 90-100 % for "end". The first step's figure is printed too. The run is flat when the end is within --tolerance (default 5 %) of
  * the start and of the middle; the script exits 1 when it is not. The last
  * line is the figures as JSON.
  */
@@ -71,9 +74,15 @@ const dir = await mkdtemp(join(tmpdir(), 'facepoints-soak-'));
 const samples: Sample[] = [];
 let step = 0;
 let first: Sample | undefined;
-let start: Sample | undefined;
-let middle: Sample | undefined;
-const every = Math.max(1, Math.floor(steps / 20));
+
+/** The sample of median RSS among those taken between `from` and `to` (fractions of the steps). */
+function medianOf(from: number, to: number): Sample {
+  const window = samples
+    .filter((s) => s.step > from * steps && s.step <= to * steps)
+    .sort((a, b) => a.rssMb - b.rssMb);
+  return window[window.length >> 1];
+}
+const every = Math.max(1, Math.floor(steps / 100));
 const sink = { write: () => undefined };
 try {
   const folder = await RunFolder.create(join(dir, 'run'));
@@ -98,38 +107,42 @@ try {
         onBatchFinished() {
           step++;
           if (step === 1) first = sample(step);
-          if (step === Math.round(steps * 0.05)) start = sample(step);
-          if (step === Math.round(steps / 2)) middle = sample(step);
           if (step % every === 0) {
             samples.push(sample(step));
             const s = samples[samples.length - 1];
-            process.stderr.write(`step ${s.step}: rss ${s.rssMb} MB, heap ${s.heapUsedMb} MB\n`);
+            if (step % (every * 10) === 0)
+              process.stderr.write(`step ${s.step}: rss ${s.rssMb} MB, heap ${s.heapUsedMb} MB\n`);
           }
         },
       },
     ],
   });
   const seconds = (performance.now() - started) / 1000;
-  const end = sample(step);
+  samples.push(sample(step));
+  const start = medianOf(0.05, 0.15);
+  const middle = medianOf(0.45, 0.55);
+  const end = medianOf(0.9, 1);
   const engine = result.net.engineName;
   result.net.dispose();
   const growth = (from: Sample, to: Sample) => Math.round(((to.rssMb - from.rssMb) / from.rssMb) * 1000) / 10;
-  const fromStart = growth(start!, end);
-  const fromMiddle = growth(middle!, end);
+  const fromStart = growth(start, end);
+  const fromMiddle = growth(middle, end);
   const flat = Math.abs(fromStart) <= tolerance && Math.abs(fromMiddle) <= tolerance;
   console.log(
     `soak: ${args.preset} on ${engine}, ${step} steps (${epochs} epochs of ${stepsPerEpoch}, batch ${batchSize}) in ${seconds.toFixed(0)} s`,
   );
   console.log(`  first step   rss ${first!.rssMb} MB`);
-  for (const [name, s] of [
-    ['start', start!],
-    ['middle', middle!],
-    ['end', end],
+  for (const [name, s, window] of [
+    ['start', start, '5-15 %'],
+    ['middle', middle, '45-55 %'],
+    ['end', end, '90-100 %'],
   ] as const) {
     console.log(
-      `  ${name.padEnd(6)} (step ${String(s.step).padStart(5)}) rss ${s.rssMb} MB, heap ${s.heapUsedMb} MB, external ${s.externalMb} MB`,
+      `  ${name.padEnd(6)} rss ${s.rssMb} MB (median of steps ${window}; at step ${s.step}: heap ${s.heapUsedMb} MB, external ${s.externalMb} MB)`,
     );
   }
+  const rss = samples.map((s) => s.rssMb);
+  console.log(`  every sample: rss ${Math.min(...rss)} to ${Math.max(...rss)} MB`);
   console.log(
     `  rss change: ${fromStart} % start -> end, ${fromMiddle} % middle -> end: ${flat ? 'flat' : 'NOT flat'} (tolerance ${tolerance} %)`,
   );
@@ -139,7 +152,7 @@ try {
       engine,
       steps: step,
       seconds: Math.round(seconds),
-      rssMb: { first: first!.rssMb, start: start!.rssMb, middle: middle!.rssMb, end: end.rssMb },
+      rssMb: { first: first!.rssMb, start: start.rssMb, middle: middle.rssMb, end: end.rssMb },
       changePercent: { startToEnd: fromStart, middleToEnd: fromMiddle },
       flat,
       samples,
