@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { MAX_POINTS_PER_CURVE, lossCurvesSpec } from '../../src/plot/loss-curves.js';
 import { BatchIterator } from '../../src/train/batch-iterator.js';
 import { makeEpochRecord, type EpochRecord } from '../../src/train/history.js';
 
@@ -50,4 +51,33 @@ test('an epoch record of a run of 500,000 epochs is made without copying the his
   assert.equal(next.epoch, 500_001);
   assert.equal(next.trainLossBest, true);
   assert.equal(next.validLossBest, false);
+});
+
+interface CurveRow {
+  split: string;
+  epoch: number;
+}
+
+test('the loss curves of a 10,000-epoch run draw at most 300 points a curve, keeping the ends and the minimum', () => {
+  const history = Array.from({ length: 10_000 }, (_, i) => ({
+    epoch: i + 1,
+    trainLoss: 1 / (i + 1) + (i === 4321 ? -1e-4 : 0.001),
+    validLoss: 2 / (i + 1) + 0.002,
+  }));
+  history[7777].validLoss = 1e-6;
+  const spec = lossCurvesSpec([{ label: 'long', history }]) as { data: { values: CurveRow[] } };
+  const rows = spec.data.values;
+  for (const split of ['train', 'valid'] as const) {
+    const epochs = rows.filter((r) => r.split === split).map((r) => r.epoch);
+    assert.ok(
+      epochs.length <= MAX_POINTS_PER_CURVE && epochs.length >= MAX_POINTS_PER_CURVE - 2,
+      `${epochs.length}`,
+    );
+    assert.deepEqual([epochs[0], epochs[epochs.length - 1]], [1, 10_000]);
+    assert.deepEqual(
+      epochs,
+      [...epochs].sort((a, b) => a - b),
+    );
+  }
+  assert.ok(rows.some((r) => r.split === 'valid' && r.epoch === 7778));
 });
