@@ -266,10 +266,10 @@ class RunRecorder implements Callback {
    * failed; after a divergence the net is back at its last finished epoch,
    * which is saved. Returns what the folder keeps, for the error message.
    */
-  async failed(net: NeuralNet, error: unknown): Promise<string> {
+  async failed(net: NeuralNet, error: unknown): Promise<FolderKept> {
     if (this.folder.replacing) {
       await this.folder.discard();
-      return `the earlier run in ${this.folder.dir} is kept as it was`;
+      return { kept: `the earlier run in ${this.folder.dir} is kept as it was`, resumable: false };
     }
     this.session.finishedAt = new Date().toISOString();
     if (error instanceof TrainingDivergedError && net.trainHistory.length > 0) {
@@ -277,8 +277,8 @@ class RunRecorder implements Callback {
     }
     await this.writeRecord(net, 'failed').catch(() => undefined);
     return this.savedEpoch !== undefined
-      ? `the run's models of epoch ${this.savedEpoch} are kept`
-      : 'no model of this run could be saved';
+      ? { kept: `the run's models of epoch ${this.savedEpoch} are kept`, resumable: true }
+      : { kept: 'no model of this run could be saved', resumable: false };
   }
 
   private async writeRecord(net: NeuralNet, status: RunStatus): Promise<void> {
@@ -331,13 +331,24 @@ class RunRecorder implements Callback {
   }
 }
 
+/** What a failed run leaves in its folder, and whether `--resume` can go on from it. */
+interface FolderKept {
+  kept: string;
+  resumable: boolean;
+}
+
 /**
  * The error a full disk gives while training: where, how much room, what the
  * folder keeps and how to go on.
  */
-function diskFullError(error: OutputError, folder: RunFolder, kept: string, net: NeuralNet): OutputError {
+function diskFullError(
+  error: OutputError,
+  folder: RunFolder,
+  { kept, resumable }: FolderKept,
+  net: NeuralNet,
+): OutputError {
+  // Named as the run's own file, also when it was being written to the staging folder.
   const path = join(folder.dir, basename(error.path));
-  const resumable = kept.startsWith("the run's models");
   const next = resumable
     ? `free some space, then go on with: facepoints train --resume ${folder.dir}`
     : 'free some space and train again';
@@ -483,7 +494,9 @@ async function trainInFolder(
   try {
     await net.fit(data.images, data.targets, { groups: data.groups });
   } catch (error) {
-    const kept = await recorder.failed(net, error).catch(() => 'what was saved before is kept');
+    const kept = await recorder
+      .failed(net, error)
+      .catch(() => ({ kept: 'what was saved before is kept', resumable: true }));
     net.dispose();
     if (error instanceof OutputError && isDiskFull(error)) throw diskFullError(error, folder, kept, net);
     throw error;
