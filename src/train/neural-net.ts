@@ -321,6 +321,7 @@ export class NeuralNet {
    * @param X inputs, `count * inputSize` values (images NCHW)
    * @param y targets, `count * outputSize` values, NaN = missing
    * @param options.groups one label per row (e.g. identity): the split keeps each group on one side
+   * @throws TrainingDivergedError at the first NaN or infinite loss; the net is then as it was after the last finished epoch
    * @example
    * await net.fit(images, targets, { groups: dataset.groups });
    */
