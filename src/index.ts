@@ -20,6 +20,8 @@ export {
   EngineUnavailableError,
   ConfigError,
 } from './errors.js';
+export { TrainingDivergedError } from './train/diverged-error.js';
+export { OutputError } from './io/output-error.js';
 
 // Engines
 export type {
@@ -167,3 +169,4 @@ export { writeContactSheet, contactSheetSize } from './data/contact-sheet.js';
 export { renderLossCurvesSvg, writeLossCurves, type LossSeries } from './plot/loss-curves.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './runs/train-run.js';
 export { RunFolder, type RunRecord } from './runs/run-folder.js';
+export { checkTrainingData } from './runs/train-run.js';

@@ -96,7 +96,9 @@ export function oneOf<T extends string>(choices: readonly T[]): (text: string) =
  * @example
  * command.addOption(engineOption());
  */
-export function engineOption(defaultChoice: EngineChoice | undefined = 'auto'): Option {
+export function engineOption(...args: [defaultChoice?: EngineChoice]): Option {
+  // Not a default parameter: `engineOption(undefined)` must mean "no default", not 'auto'.
+  const defaultChoice = args.length > 0 ? args[0] : 'auto';
   const option = new Option('--engine <name>', 'compute engine').choices(ENGINE_CHOICES);
   return defaultChoice === undefined ? option : option.default(defaultChoice);
 }

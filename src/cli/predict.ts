@@ -6,7 +6,7 @@ import { Command } from 'commander';
 
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { writeContactSheet } from '../data/contact-sheet.js';
-import { type CropBox, cropToFrame, decodeImage, pointsFromFrame } from '../data/crop.js';
+import { type CropBox, boxOverlapsImage, cropToFrame, decodeImage, pointsFromFrame } from '../data/crop.js';
 import { readKaggleTestCsv } from '../data/kaggle-csv.js';
 import { IMAGE_SIZE, unscaleTarget } from '../data/scaling.js';
 import type { EngineChoice } from '../engine/engine.js';
@@ -114,6 +114,11 @@ export function predictCommand(ctx: CliContext): Command {
           for (const [i, input] of inputs.entries()) {
             const image = await decodeImage(input);
             const box = o.box ?? wholeImageBox(image.width, image.height);
+            if (!boxOverlapsImage(box, image.width, image.height)) {
+              throw new ConfigError(
+                `--box ${box.x},${box.y},${box.size} lies wholly outside ${input} (${image.width}x${image.height} pixels)`,
+              );
+            }
             boxes.push(box);
             frames.set(cropToFrame(image, box), i * IMAGE_SIZE * IMAGE_SIZE);
           }

@@ -19,7 +19,7 @@ import {
   checkConfigInput,
   resolveTrainConfig,
 } from '../runs/train-config.js';
-import { type TrainRunResult, trainingRows } from '../runs/train-run.js';
+import { type TrainRunResult, checkTrainingData } from '../runs/train-run.js';
 import { isSynthetic, loadDataSource } from './data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
 import {
@@ -237,7 +237,7 @@ export async function runTrain(
     config = resolveTrainConfig({ ...input, schema: dataset.schema.name });
   }
   // Checked before the output folder is made, so unusable data leaves nothing behind.
-  trainingRows(dataset, config.columns, config.data.masked);
+  checkTrainingData(dataset, config);
   if (!folder) {
     const out = o.out ?? `runs/${basename(net ?? 'net1', '.json')}`;
     folder = await RunFolder.create(out, { force: o.force });

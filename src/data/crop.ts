@@ -273,3 +273,14 @@ export function cropToFrame(
   for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i] / PIXEL_MAX));
   return out;
 }
+
+/**
+ * Whether a box covers any pixel of a `width` x `height` image; a box wholly
+ * outside would crop nothing but padding.
+ *
+ * @example
+ * boxOverlapsImage({ x: 500, y: 0, size: 50 }, 200, 200); // false
+ */
+export function boxOverlapsImage(box: CropBox, width: number, height: number): boolean {
+  return box.x < width && box.y < height && box.x + box.size > 0 && box.y + box.size > 0;
+}

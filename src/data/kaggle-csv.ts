@@ -17,8 +17,9 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { DataFormatError } from '../errors.js';
 import { ChunkedWriter, writeAtomically } from '../io/atomic-write.js';
+import { checkInputFile } from '../io/input-file.js';
 import { checkDataset, PIXELS_PER_IMAGE, type KeypointDataset } from './dataset.js';
-import { PIXEL_MAX, scaleTarget, unscaleTarget } from './scaling.js';
+import { IMAGE_SIZE, PIXEL_MAX, coordinateRange, scaleTarget, unscaleTarget } from './scaling.js';
 import { SCHEMA_NAMES, getSchema, type KeypointSchema } from './schemas.js';
 
 const NEWLINE = 10;
@@ -143,15 +144,27 @@ function headerNames({ line, bounds }: CsvRecord): string[] {
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const FRAME_RANGE = coordinateRange(IMAGE_SIZE);
 
-/** A decimal number, or NaN for an empty cell; anything else is a DataFormatError. */
+/**
+ * A decimal number of pixels in the 96x96 frame (a little outside allowed,
+ * see `coordinateRange`), or NaN for an empty cell; anything else is a
+ * DataFormatError.
+ */
 function parseCoordinate(text: string, place: Place, column: string): number {
   const trimmed = text.trim();
   if (trimmed === '') return NaN;
   if (!NUMBER.test(trimmed)) {
     throw new DataFormatError(`"${trimmed.slice(0, 40)}" is not a number`, { ...place, column });
   }
-  return Number(trimmed);
+  const value = Number(trimmed);
+  if (!(value >= FRAME_RANGE.min && value <= FRAME_RANGE.max)) {
+    throw new DataFormatError(
+      `coordinate ${trimmed.slice(0, 40)} is far outside the ${IMAGE_SIZE}x${IMAGE_SIZE} frame (expected pixels from ${FRAME_RANGE.min} to ${FRAME_RANGE.max})`,
+      { ...place, column },
+    );
+  }
+  return value;
 }
 
 /** Pixel value -> [0, 1], looked up rather than divided. */
@@ -327,6 +340,7 @@ export async function readKaggleCsv(
   options: ReadKaggleCsvOptions = {},
 ): Promise<KeypointDataset> {
   const file = basename(path);
+  await checkInputFile(path, 'a Kaggle-format CSV file');
   let layout: TrainingLayout | undefined;
   let pixels: PixelRows | undefined;
   const targets: number[] = [];
@@ -372,6 +386,7 @@ export async function readKaggleCsv(
     if (layout.hasGroup) groups.push(group);
   }
   if (!layout) throw new DataFormatError('empty file, expected a header line', { file, line: 1 });
+  if (dataRow === 0) throw new DataFormatError('no data rows after the header', { file, line: 2 });
   return {
     schema: layout.schema,
     count: ids.length,
@@ -397,8 +412,10 @@ export interface KaggleTestImages {
  */
 export async function readKaggleTestCsv(path: string): Promise<KaggleTestImages> {
   const file = basename(path);
+  await checkInputFile(path, 'a Kaggle test CSV file (ImageId,Image)');
   const pixels = new PixelRows(Math.max(0, (await countLines(path)) - 1));
   const imageIds: number[] = [];
+  const lineOfId = new Map<number, number>();
   let header = false;
   for await (const record of csvRecords(path)) {
     const { line, bounds, place } = record;
@@ -426,13 +443,23 @@ export async function readKaggleTestCsv(path: string): Promise<KaggleTestImages>
         column: 'ImageId',
       });
     }
+    const id = Number(idText);
+    const earlier = lineOfId.get(id);
+    if (earlier !== undefined) {
+      throw new DataFormatError(`ImageId ${id} appears twice (first on line ${earlier})`, {
+        ...place,
+        column: 'ImageId',
+      });
+    }
+    lineOfId.set(id, place.line);
     const { block, offset } = pixels.slot(place);
     parseImage(line, bounds[2], bounds[3], block, offset, place, 'Image');
     pixels.rows++;
-    imageIds.push(Number(idText));
+    imageIds.push(id);
   }
   if (!header)
     throw new DataFormatError('empty file, expected the header "ImageId,Image"', { file, line: 1 });
+  if (imageIds.length === 0) throw new DataFormatError('no images after the header', { file, line: 2 });
   return { imageIds, images: pixels.toArray(), count: imageIds.length };
 }
 

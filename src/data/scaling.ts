@@ -27,3 +27,22 @@ export function unscaleTarget(target: number): number {
 export function rmseInPixels(mse: number): number {
   return Math.sqrt(mse) * TARGET_SCALE;
 }
+
+/**
+ * How far outside its image (or frame) a keypoint may lie, as a fraction of
+ * the image's side along that axis: a point a few pixels off the edge (a chin cut by
+ * the crop, a jittered box) is kept; one far outside is a data error.
+ */
+export const COORDINATE_MARGIN = 0.25;
+
+/**
+ * The range a coordinate along an image side of `side` pixels may take:
+ * [-margin, side + margin], margin = COORDINATE_MARGIN * side (at least 2 px).
+ *
+ * @example
+ * coordinateRange(IMAGE_SIZE); // { min: -24, max: 120 }
+ */
+export function coordinateRange(side: number): { min: number; max: number } {
+  const margin = Math.max(2, COORDINATE_MARGIN * side);
+  return { min: -margin, max: side + margin };
+}

@@ -4,19 +4,73 @@
  * into place only when complete and synced, so a crash, Ctrl-C or a full disk
  * never leaves a half-written file where a good one was.
  */
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+import { OutputError, makeFolder, outputErrorOf } from './output-error.js';
+
+/** `.NAME.PID.TIME.RANDOM.tmp`: hidden, next to its target, naming the process that writes it. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-z]+\.[0-9a-z]+\.tmp$/;
 
 function tempPathFor(path: string): string {
   const tag = `${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
   return join(dirname(path), `.${basename(path)}.${tag}.tmp`);
 }
 
+/** Whether a process of this id runs (a writer that may still finish its temp file). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files a killed writer left in `dir` (kill -9, a
+ * second Ctrl-C or a power cut during a write): those of the targets in
+ * `names` whose writing process is gone. Returns the names removed.
+ *
+ * @example
+ * await removeStaleTempFiles('runs/net1', ['model-last.fpm', 'model-best.fpm']);
+ */
+export async function removeStaleTempFiles(dir: string, names: readonly string[]): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const match = TEMP_NAME.exec(entry);
+    if (!match || !names.includes(match[1])) continue;
+    const pid = Number(match[2]);
+    if (pid !== process.pid && processIsAlive(pid)) continue;
+    await unlink(join(dir, entry)).then(
+      () => removed.push(entry),
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
 /**
  * Runs `write` on a handle to a temporary file next to `path`, then renames
  * it to `path`. The target's folder is created when missing, as a user naming
  * `--out results/train.csv` expects. On any error the temporary file is removed
- * and the error rethrown.
+ * and the error rethrown; a file-system error (full disk, read-only mount, a
+ * folder named as the target) becomes an {@link OutputError} naming `path`.
+ *
+ * @param bytesNeeded the size of what is written, when known, for the message of a full disk
  *
  * @example
  * await writeAtomically('out.csv', async (file) => { await file.write('a,b\n'); });
@@ -24,10 +78,18 @@ function tempPathFor(path: string): string {
 export async function writeAtomically(
   path: string,
   write: (file: FileHandle) => Promise<void>,
+  bytesNeeded?: number,
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeFolder(dirname(path));
+  if (await isFolder(path))
+    throw new OutputError(path, 'EISDIR', 'is a folder; expected a file name to write');
   const temp = tempPathFor(path);
-  const file = await open(temp, 'w');
+  let file: FileHandle;
+  try {
+    file = await open(temp, 'w');
+  } catch (error) {
+    throw await outputErrorOf(error, path, bytesNeeded);
+  }
   try {
     await write(file);
     await file.sync();
@@ -36,7 +98,7 @@ export async function writeAtomically(
   } catch (error) {
     await file.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw error;
+    throw await outputErrorOf(error, path, bytesNeeded);
   }
 }
 
@@ -47,9 +109,14 @@ export async function writeAtomically(
  * await writeFileAtomic('sheet.png', pngBytes);
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await writeAtomically(path, async (file) => {
-    await file.writeFile(data);
-  });
+  const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  await writeAtomically(
+    path,
+    async (file) => {
+      await file.writeFile(data);
+    },
+    bytes,
+  );
 }
 
 /**

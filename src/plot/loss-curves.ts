@@ -49,19 +49,47 @@ const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 /** Runs with at most this many epochs get a dot per epoch. */
 const SHOW_POINTS_UP_TO = 30;
 
+/**
+ * Points drawn per curve at most. The figure is 640 px wide, so more points
+ * only cost time and memory: rendering holds every point's scenegraph item,
+ * about 30 kB of memory per epoch of a two-curve run, so without a cap a long
+ * run's memory grew with every save (issue 11).
+ */
+export const MAX_POINTS_PER_CURVE = 300;
+
+/**
+ * At most `max` of `rows` (in epoch order): evenly spaced ones, always with
+ * the first, the last and the lowest loss, so the curve keeps its ends and
+ * its minimum.
+ */
+function thinned(rows: CurveRow[], max: number): CurveRow[] {
+  if (rows.length <= max) return rows;
+  let lowest = 0;
+  for (let i = 1; i < rows.length; i++) if (rows[i].loss < rows[lowest].loss) lowest = i;
+  const keep = new Set<number>([lowest]);
+  for (let k = 0; k < max - 1; k++) keep.add(Math.round((k * (rows.length - 1)) / (max - 2)));
+  return [...keep]
+    .filter((i) => i < rows.length)
+    .sort((a, b) => a - b)
+    .map((i) => rows[i]);
+}
+
 function curveRows(series: readonly LossSeries[]): CurveRow[] {
   const rows: CurveRow[] = [];
   for (const { label, history } of series) {
+    const train: CurveRow[] = [];
+    const valid: CurveRow[] = [];
     for (const record of history) {
       // A log axis cannot show 0, NaN (no validation split) or infinities
       // (a diverged run); leaving those points out keeps the rest readable.
       if (Number.isFinite(record.trainLoss) && record.trainLoss > 0) {
-        rows.push({ run: label, split: 'train', epoch: record.epoch, loss: record.trainLoss });
+        train.push({ run: label, split: 'train', epoch: record.epoch, loss: record.trainLoss });
       }
       if (Number.isFinite(record.validLoss) && record.validLoss > 0) {
-        rows.push({ run: label, split: 'valid', epoch: record.epoch, loss: record.validLoss });
+        valid.push({ run: label, split: 'valid', epoch: record.epoch, loss: record.validLoss });
       }
     }
+    rows.push(...thinned(train, MAX_POINTS_PER_CURVE), ...thinned(valid, MAX_POINTS_PER_CURVE));
   }
   return rows;
 }
@@ -78,6 +106,13 @@ export function lossCurvesSpec(
   options: LossFigureOptions = {},
 ): vegaLite.TopLevelSpec {
   const rows = curveRows(series);
+  for (const { label, history } of series) {
+    if (history.length > 0 && !rows.some((row) => row.run === label)) {
+      throw new ConfigError(
+        `run ${label} has no finite positive loss to plot: all of its ${history.length} epochs have NaN, infinite or zero losses (a diverged run?)`,
+      );
+    }
+  }
   if (rows.length === 0) {
     throw new ConfigError('no finite positive losses to plot: the history is empty or every loss is 0/NaN');
   }

@@ -12,14 +12,18 @@
  *   loss.png, loss.svg  the loss curves
  *
  * Every file is written atomically (temp file + rename), so a run stopped at
- * any moment leaves each file either old or new, never half-written.
+ * any moment leaves each file either old or new, never half-written. A new
+ * run forced into the folder of an earlier one writes into a hidden staging
+ * folder until its first save is complete (`commit`), so an earlier run is
+ * never lost to a new one that fails (a full disk, bad settings, Ctrl-C).
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { ConfigError, DataFormatError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { processIsAlive, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-write.js';
+import { makeFolder, outputErrorOf } from '../io/output-error.js';
 import { type EpochRecord, historyFromJson, historyToJson } from '../train/history.js';
 import type { DataFingerprint } from './fingerprint.js';
 import { historyToCsv } from './history-csv.js';
@@ -91,6 +95,9 @@ function packageVersion(): string {
 /** The facepoints version a run record names. */
 export const FACEPOINTS_VERSION = packageVersion();
 
+/** Staging folders are named `.facepoints-new-run.PID`. */
+const STAGING_PREFIX = '.facepoints-new-run.';
+
 async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
@@ -126,34 +133,48 @@ async function readJson(path: string): Promise<unknown> {
  * // later: const again = await RunFolder.open('runs/net1'); const config = await again.readConfig();
  */
 export class RunFolder {
+  /** Where a new run replacing an earlier one writes until its first complete save. */
+  private staging?: string;
+
   private constructor(readonly dir: string) {}
 
   /**
    * Makes (or takes) a folder for a new run. A folder that holds anything is
    * refused unless `force`, so a run never silently mixes with another's
-   * files; with `force`, the run files of {@link RUN_FILES} are removed and
-   * anything else is left alone.
+   * files. With `force`, nothing is removed up front: when the folder holds
+   * an earlier run, the new run's files go to a staging folder and replace
+   * the earlier run's only at `commit` (after the new run's first save);
+   * files that are not run files are left alone.
    */
   static async create(dir: string, options: { force?: boolean } = {}): Promise<RunFolder> {
     const path = resolve(dir);
+    let entries: string[] | undefined;
     try {
       const info = await stat(path);
       if (!info.isDirectory()) throw new ConfigError(`output ${dir} exists and is not a folder`);
-      const entries = await readdir(path);
-      if (entries.length > 0) {
-        if (!options.force) {
-          throw new ConfigError(
-            `output folder ${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}): ` +
-              'use --force to replace its run files, or --resume to go on training it',
-          );
-        }
-        await Promise.all(Object.values(RUN_FILES).map((name) => rm(join(path, name), { force: true })));
-      }
+      entries = await readdir(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(path, { recursive: true });
     }
-    return new RunFolder(path);
+    if (!entries) {
+      await makeFolder(path);
+      return new RunFolder(path);
+    }
+    if (entries.length > 0 && !options.force) {
+      throw new ConfigError(
+        `output folder ${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}): ` +
+          'use --force to replace its run files, or --resume to go on training it',
+      );
+    }
+    const folder = new RunFolder(path);
+    await folder.removeStaleFiles();
+    const names = Object.values(RUN_FILES) as string[];
+    if ((await readdir(path)).some((name) => names.includes(name))) {
+      folder.staging = join(path, `${STAGING_PREFIX}${process.pid}`);
+      await rm(folder.staging, { recursive: true, force: true });
+      await makeFolder(folder.staging);
+    }
+    return folder;
   }
 
   /** Opens an existing run folder (for --resume or plotting); it must hold config.json. */
@@ -169,8 +190,65 @@ export class RunFolder {
     return folder;
   }
 
-  /** Absolute path of one of the run's files. */
+  /**
+   * Removes what killed writers left in the folder (kill -9, a second
+   * Ctrl-C): temporary files of the run files and staging folders of
+   * processes that are gone. Returns the names removed.
+   */
+  async removeStaleFiles(): Promise<string[]> {
+    const removed = await removeStaleTempFiles(this.dir, Object.values(RUN_FILES));
+    for (const entry of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!entry.startsWith(STAGING_PREFIX)) continue;
+      const pid = Number(entry.slice(STAGING_PREFIX.length));
+      if (pid === process.pid || !processIsAlive(pid)) {
+        await rm(join(this.dir, entry), { recursive: true, force: true });
+        removed.push(entry);
+      }
+    }
+    return removed;
+  }
+
+  /** Whether a new run is being staged over an earlier run's files (until `commit`). */
+  get replacing(): boolean {
+    return this.staging !== undefined;
+  }
+
+  /**
+   * Ends the staging of a new run forced over an earlier one: each staged
+   * file replaces the earlier run's (a rename each, no copy), and the earlier
+   * run's files the new run did not write are removed. A no-op otherwise.
+   */
+  async commit(): Promise<void> {
+    const staging = this.staging;
+    if (!staging) return;
+    const staged = await readdir(staging);
+    for (const name of Object.values(RUN_FILES)) {
+      const target = join(this.dir, name);
+      try {
+        if (staged.includes(name)) await rename(join(staging, name), target);
+        else await rm(target, { force: true });
+      } catch (error) {
+        throw await outputErrorOf(error, target);
+      }
+    }
+    this.staging = undefined;
+    await rm(staging, { recursive: true, force: true });
+  }
+
+  /** Drops a staged new run: the earlier run's files stay as they were. A no-op when not staging. */
+  async discard(): Promise<void> {
+    const staging = this.staging;
+    this.staging = undefined;
+    if (staging) await rm(staging, { recursive: true, force: true });
+  }
+
+  /** Absolute path of one of the run's files (in the staging folder while a new run is staged). */
   file(key: RunFileKey): string {
+    return join(this.staging ?? this.dir, RUN_FILES[key]);
+  }
+
+  /** Where one of the run's files ends up, staged or not (for messages). */
+  finalPath(key: RunFileKey): string {
     return join(this.dir, RUN_FILES[key]);
   }
 

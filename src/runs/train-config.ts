@@ -267,6 +267,13 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
           learningRate: input.learningRate ?? training.learningRate,
           momentum: input.momentum ?? training.momentum,
         };
+  if (rule.momentum !== undefined && !(rule.momentum.start < 1 && rule.momentum.stop < 1)) {
+    const momentum = rule.momentum;
+    throw new ConfigError(
+      `momentum ${momentum.start === momentum.stop ? momentum.start : `${momentum.start}:${momentum.stop}`} (--momentum) must be below 1: ` +
+        'a Nesterov momentum of 1 or more makes every update larger than the last; the tutorial uses 0.9 to 0.999',
+    );
+  }
   return {
     ...(presetName ? { preset: presetName as PresetName } : {}),
     layers,

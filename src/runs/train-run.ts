@@ -6,19 +6,21 @@
  * random streams.
  */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 
 import type { KeypointDataset } from '../data/dataset.js';
 import { IMAGE_SIZE } from '../data/scaling.js';
 import { getSchema } from '../data/schemas.js';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { OutputError, isDiskFull } from '../io/output-error.js';
 import { writeLossCurves } from '../plot/loss-curves.js';
 import { BatchIterator } from '../train/batch-iterator.js';
 import { AdjustVariable } from '../train/callbacks/adjust-variable.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
 import { PrintLog, type TextSink } from '../train/callbacks/print-log.js';
 import type { Callback } from '../train/callbacks/types.js';
+import { TrainingDivergedError } from '../train/diverged-error.js';
 import { FlipBatchIterator } from '../train/flip-batch-iterator.js';
 import type { EpochRecord } from '../train/history.js';
 import { writeModelFile } from '../train/model-file-node.js';
@@ -94,6 +96,7 @@ export function trainingRows(
   masked: boolean,
 ): number[] {
   const index = columnIndex(dataset, columns);
+  if (dataset.count === 0) throw new ConfigError('the data has no rows');
   if (dataset.images.length === 0)
     throw new ConfigError('the data has labels but no images (no Image column)');
   const width = dataset.schema.columns.length;
@@ -109,6 +112,38 @@ export function trainingRows(
     );
   }
   return rows;
+}
+
+/**
+ * Checks, before anything is written, that a config can train on the data:
+ * the rows {@link trainingRows} picks, and a validation split (`validSize`,
+ * the command line's --valid) that leaves rows on both sides.
+ *
+ * @throws ConfigError saying what to change
+ * @example
+ * checkTrainingData(dataset, config); // then RunFolder.create(...) and trainRun(...)
+ */
+export function checkTrainingData(dataset: KeypointDataset, config: TrainConfig): void {
+  const rows = trainingRows(dataset, config.columns, config.data.masked);
+  const fraction = config.validSize;
+  if (fraction === 0) return;
+  const count = rows.length;
+  const held = Math.round(fraction * count);
+  const what = `holding out ${fraction} of the ${count} training row${count === 1 ? '' : 's'} for validation (--valid)`;
+  const fix = 'use more data, another fraction, or --valid 0 for no validation';
+  if (held < 1) throw new ConfigError(`${what} leaves no row to validate on: ${fix}`);
+  if (held >= count) throw new ConfigError(`${what} leaves no row to train on: ${fix}`);
+  if (dataset.groups) {
+    try {
+      new TrainSplit({ evalSize: fraction }).split(count, {
+        groups: rows.map((r) => dataset.groups![r]),
+        seed: config.seed,
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(`${what}, keeping each identity (Group) on one side, fails: ${error.message}`);
+    }
+  }
 }
 
 /** The images and the `columns` targets of the rows {@link trainingRows} picks. */
@@ -163,8 +198,10 @@ function statusOf(net: NeuralNet): RunStatus {
 
 /**
  * Writes the run folder as training goes: history every epoch, models and
- * curves every `saveEvery` seconds and at the end. Runs after every other
- * callback, so it sees early stopping's restored weights at the end.
+ * curves after the first epoch, then every `saveEvery` seconds, and at the
+ * end. Runs after every other callback, so it sees early stopping's restored
+ * weights at the end. A new run staged over an earlier one (`--force`) is
+ * committed after its first complete save.
  */
 class RunRecorder implements Callback {
   readonly runsLast = true;
@@ -173,12 +210,16 @@ class RunRecorder implements Callback {
   private bestEpoch?: number;
   private bestLoss = Infinity;
   private sessionStart = Date.now();
+  /** Epoch of the last model-last.fpm on disk, if any. */
+  private savedEpoch?: number;
+  private savesThisSession = 0;
 
   constructor(
     private readonly folder: RunFolder,
     private readonly record: RunRecord,
     private readonly metadata: ModelMetadata,
     private readonly saveEvery: number,
+    private readonly resumed: boolean,
   ) {
     this.bestEpoch = record.bestEpoch;
     this.bestLoss = record.bestValidLoss ?? Infinity;
@@ -190,6 +231,8 @@ class RunRecorder implements Callback {
 
   onTrainingStarted(net: NeuralNet): void {
     this.sessionStart = Date.now();
+    // A resumed run starts from its model-last.fpm, which is on disk.
+    if (this.resumed) this.savedEpoch ??= net.epoch;
     this.session.firstEpoch = net.epoch + 1;
     this.session.lastEpoch = net.epoch;
   }
@@ -204,19 +247,38 @@ class RunRecorder implements Callback {
     }
     this.session.lastEpoch = last.epoch;
     await this.writeRecord(net, 'running');
-    if (Date.now() - this.lastSave >= this.saveEvery * 1000) await this.saveAll(net, history);
+    if (this.savesThisSession === 0 || Date.now() - this.lastSave >= this.saveEvery * 1000) {
+      await this.saveAll(net, history);
+      await this.folder.commit();
+    }
   }
 
   async onTrainingFinished(net: NeuralNet, history: EpochRecord[]): Promise<void> {
     this.session.finishedAt = new Date().toISOString();
     await this.saveAll(net, history);
     await this.writeRecord(net, statusOf(net));
+    await this.folder.commit();
   }
 
-  /** Marks the run failed (an error escaped fit); what was saved before stays. */
-  async failed(net: NeuralNet): Promise<void> {
+  /**
+   * An error escaped fit. A new run still staged over an earlier one is
+   * dropped, so the earlier run stays whole. Otherwise the run is marked
+   * failed; after a divergence the net is back at its last finished epoch,
+   * which is saved. Returns what the folder keeps, for the error message.
+   */
+  async failed(net: NeuralNet, error: unknown): Promise<FolderKept> {
+    if (this.folder.replacing) {
+      await this.folder.discard();
+      return { kept: `the earlier run in ${this.folder.dir} is kept as it was`, resumable: false };
+    }
     this.session.finishedAt = new Date().toISOString();
-    await this.writeRecord(net, 'failed');
+    if (error instanceof TrainingDivergedError && net.trainHistory.length > 0) {
+      await this.saveAll(net, net.trainHistory).catch(() => undefined);
+    }
+    await this.writeRecord(net, 'failed').catch(() => undefined);
+    return this.savedEpoch !== undefined
+      ? { kept: `the run's models of epoch ${this.savedEpoch} are kept`, resumable: true }
+      : { kept: 'no model of this run could be saved', resumable: false };
   }
 
   private async writeRecord(net: NeuralNet, status: RunStatus): Promise<void> {
@@ -233,13 +295,18 @@ class RunRecorder implements Callback {
     await this.folder.writeRecord(this.record);
   }
 
+  /**
+   * Models first (model-last is what a resume needs), then the history and
+   * curves. With no finished epoch (Ctrl-C during the first) only model-last
+   * is written, so `--resume` starts the first epoch again.
+   */
   private async saveAll(net: NeuralNet, history: EpochRecord[]): Promise<void> {
     this.lastSave = Date.now();
-    await this.folder.writeHistory(history);
-    if (history.length === 0) return;
+    this.savesThisSession++;
     const content = await net.toModelContent();
     content.metadata = { ...content.metadata, ...this.metadata, epoch: net.epoch };
     await writeModelFile(this.folder.file('lastModel'), content);
+    this.savedEpoch = net.epoch;
     if (this.bestWeights && this.bestEpoch !== undefined) {
       // The best model is for predicting: its weights, the history up to it, no optimizer state.
       await writeModelFile(this.folder.file('bestModel'), {
@@ -251,15 +318,46 @@ class RunRecorder implements Callback {
         metadata: { ...content.metadata, epoch: this.bestEpoch },
       });
       this.bestWeights = undefined;
-    } else if (!(await this.folder.exists('bestModel'))) {
+    } else if (history.length > 0 && !(await this.folder.exists('bestModel'))) {
       await writeFileAtomic(this.folder.file('bestModel'), await readFile(this.folder.file('lastModel')));
     }
+    await this.folder.writeHistory(history);
+    if (history.length === 0) return;
     await writeLossCurves(
       [{ label: basename(this.folder.dir), history }],
       { pngPath: this.folder.file('lossPng'), svgPath: this.folder.file('lossSvg') },
       { title: `${basename(this.folder.dir)}: loss per epoch` },
     );
   }
+}
+
+/** What a failed run leaves in its folder, and whether `--resume` can go on from it. */
+interface FolderKept {
+  kept: string;
+  resumable: boolean;
+}
+
+/**
+ * The error a full disk gives while training: where, how much room, what the
+ * folder keeps and how to go on.
+ */
+function diskFullError(
+  error: OutputError,
+  folder: RunFolder,
+  { kept, resumable }: FolderKept,
+  net: NeuralNet,
+): OutputError {
+  // Named as the run's own file, also when it was being written to the staging folder.
+  const path = join(folder.dir, basename(error.path));
+  const next = resumable
+    ? `free some space, then go on with: facepoints train --resume ${folder.dir}`
+    : 'free some space and train again';
+  return new OutputError(
+    path,
+    error.code,
+    `${error.detail}; training stopped after epoch ${net.epoch}; ${kept}; ${next}`,
+    { needed: error.bytesNeeded, free: error.bytesFree },
+  );
 }
 
 function newRecord(config: TrainConfig, data: DataFingerprint): RunRecord {
@@ -290,6 +388,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const fingerprint = fingerprintData({ ...data, schema: config.schema, source: config.data.source });
   let record: RunRecord;
   if (options.resume) {
+    await folder.removeStaleFiles();
     if (!(await folder.exists('lastModel'))) {
       throw new ConfigError(
         `${folder.dir} has no ${RUN_FILES.lastModel} to resume from (did its first epoch finish?)`,
@@ -305,6 +404,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   } else {
     record = newRecord(config, fingerprint);
   }
+  try {
+    return await trainInFolder(options, data, record);
+  } catch (error) {
+    // A new run staged over an earlier one that failed before its first save: the earlier run stays.
+    await folder.discard();
+    throw error;
+  }
+}
+
+async function trainInFolder(
+  options: TrainRunOptions,
+  data: TrainRunResult['data'],
+  record: RunRecord,
+): Promise<TrainRunResult> {
+  const { folder, config } = options;
   // Written on resume too: a resumed run may train to a new maxEpochs.
   await folder.writeConfig(config);
   record.sessions.push({
@@ -321,7 +435,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     columns: config.columns,
     ...(config.preset ? { preset: config.preset } : {}),
   };
-  const recorder = new RunRecorder(folder, record, metadata, options.saveEvery ?? 60);
+  const recorder = new RunRecorder(
+    folder,
+    record,
+    metadata,
+    options.saveEvery ?? 60,
+    options.resume === true,
+  );
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
   if (options.log) callbacks.push(new PrintLog({ stream: options.log }));
   // Each hyper-parameter that changes over the epochs is an AdjustVariable on its variable.
@@ -387,7 +507,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   try {
     await net.fit(data.images, data.targets, { groups: data.groups });
   } catch (error) {
-    await recorder.failed(net).catch(() => undefined);
+    const kept = await recorder
+      .failed(net, error)
+      .catch(() => ({ kept: 'what was saved before is kept', resumable: true }));
+    net.dispose();
+    if (error instanceof OutputError && isDiskFull(error)) throw diskFullError(error, folder, kept, net);
     throw error;
   }
   return { net, record, data };

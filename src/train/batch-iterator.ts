@@ -20,6 +20,13 @@ export interface BatchContext {
   outputSize: number;
   /** The net's seed, used by iterators constructed without one. */
   seed: number;
+  /**
+   * The caller is done with each batch before it asks for the next (the
+   * trainer awaits every step), so the iterator may fill the same pair of
+   * arrays for every full batch instead of allocating new ones: a long run
+   * then makes no garbage of batch size per step. Default false.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** What `transform` is told about the batch at hand. */
@@ -117,10 +124,17 @@ export class BatchIterator {
       order = permutation.map((i) => order[i]);
     }
     const outputSize = context.outputSize;
+    let xFull: Float32Array | undefined;
+    let yFull: Float32Array | undefined;
     for (let start = 0, index = 0; start < count; start += this.batchSize, index++) {
       const batchRows = order.slice(start, Math.min(start + this.batchSize, count));
-      const xb = new Float32Array(batchRows.length * inputSize);
-      const yb = y ? new Float32Array(batchRows.length * outputSize) : undefined;
+      const reuse = context.reuseBuffers === true && batchRows.length === this.batchSize;
+      if (reuse && !xFull) {
+        xFull = new Float32Array(this.batchSize * inputSize);
+        yFull = y ? new Float32Array(this.batchSize * outputSize) : undefined;
+      }
+      const xb = reuse ? xFull! : new Float32Array(batchRows.length * inputSize);
+      const yb = y ? (reuse ? yFull! : new Float32Array(batchRows.length * outputSize)) : undefined;
       batchRows.forEach((row, i) => {
         xb.set(X.subarray(row * inputSize, (row + 1) * inputSize), i * inputSize);
         if (yb && y) yb.set(y.subarray(row * outputSize, (row + 1) * outputSize), i * outputSize);

@@ -42,8 +42,13 @@ export function makeEpochRecord(
 ): EpochRecord {
   const previous = history[history.length - 1];
   const epoch = previous ? previous.epoch + 1 : 1;
-  const bestTrain = Math.min(...history.map((r) => r.trainLoss).filter((v) => !Number.isNaN(v)), Infinity);
-  const bestValid = Math.min(...history.map((r) => r.validLoss).filter((v) => !Number.isNaN(v)), Infinity);
+  // A loop, not Math.min(...list): no copies per epoch, and no argument-count limit on long runs.
+  let bestTrain = Infinity;
+  let bestValid = Infinity;
+  for (const r of history) {
+    if (r.trainLoss < bestTrain) bestTrain = r.trainLoss;
+    if (r.validLoss < bestValid) bestValid = r.validLoss;
+  }
   return {
     epoch,
     trainLoss: losses.trainLoss,

@@ -225,6 +225,21 @@ function hex(value: number): string {
   return `0x${value.toString(16).padStart(8, '0')}`;
 }
 
+/** Refuses NaN or infinite numbers in tensors: a net that diverged while training predicts nothing useful. */
+function checkFinite(tensors: NamedTensor[], what: string, fail: (detail: string) => never): void {
+  for (const tensor of tensors) {
+    const data = tensor.data;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        fail(
+          `${what}: parameter ${tensor.name} holds ${data[i]} (value ${i + 1} of ${data.length}): ` +
+            'the net diverged while training; train it again with a lower learning rate',
+        );
+      }
+    }
+  }
+}
+
 function checkContent(content: unknown, fail: (detail: string) => never): ModelContent {
   if (!content || typeof content !== 'object') fail('header is not an object');
   const c = content as ModelContent;
@@ -268,6 +283,8 @@ function checkContent(content: unknown, fail: (detail: string) => never): ModelC
       optimizerStateShapes(resolved, optimizer),
     );
   }
+  checkFinite(c.weights, 'weights', fail);
+  if (c.optimizerState !== null) checkFinite(c.optimizerState, 'optimizer state', fail);
   if (!c.variables || typeof c.variables !== 'object') fail('variables are missing');
   try {
     c.history = historyFromJson(c.history);

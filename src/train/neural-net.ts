@@ -22,6 +22,7 @@ import { resolveSpec, type LayerSpec, type NetworkSpec, type ResolvedSpec } from
 import { Rng } from '../random/rng.js';
 import { BatchIterator, type BatchContext } from './batch-iterator.js';
 import { callbackFromConfig } from './callbacks/index.js';
+import { TrainingDivergedError } from './diverged-error.js';
 import { PrintLog } from './callbacks/print-log.js';
 import type { BatchInfo, Callback, CallbackLike, StopReason } from './callbacks/types.js';
 import { batchIteratorFromConfig } from './flip-batch-iterator.js';
@@ -368,6 +369,8 @@ export class NeuralNet {
       inputShape: this.resolvedSpec.inputShape,
       outputSize: this.resolvedSpec.outputSize,
       seed: this.seed,
+      // Every batch is used up (the step awaited) before the next is cut.
+      reuseBuffers: true,
     };
   }
 
@@ -392,6 +395,7 @@ export class NeuralNet {
    * @param X inputs, `count * inputSize` values (images NCHW)
    * @param y targets, `count * outputSize` values, NaN = missing
    * @param options.groups one label per row (e.g. identity): the split keeps each group on one side
+   * @throws TrainingDivergedError at the first NaN or infinite loss; the net is then as it was after the last finished epoch
    * @example
    * await net.fit(images, targets, { groups: dataset.groups });
    */
@@ -445,22 +449,46 @@ export class NeuralNet {
         dropoutSeed: new Rng(this.seed, 'dropout', epoch, batch.index).nextUint32(),
         loss: this.loss,
       });
+      if (!Number.isFinite(loss)) {
+        await this.rollBack(snapshot);
+        throw new TrainingDivergedError({
+          epoch,
+          batch: batch.index + 1,
+          loss,
+          learningRate: this.variables.updateLearningRate,
+        });
+      }
       const batchPresent = countPresent(yb);
       lossSum += loss * batchPresent;
       present += batchPresent;
       await this.notify('onBatchFinished', { epoch, batchIndex: batch.index, loss, size: batch.rows.length });
       await yieldToEventLoop();
       if (this.stopRequested) {
-        await network.setWeights(snapshot.weights);
-        await network.setOptimizerState(snapshot.optimizer);
+        await this.rollBack(snapshot);
         return false;
       }
     }
     const trainLoss = present ? lossSum / present : 0;
     const validLoss = split.valid.length ? await this.lossOver(X, y, split.valid, this.loss) : NaN;
+    // The last step may have left non-finite weights that only the validation pass sees.
+    const bad = !Number.isFinite(trainLoss)
+      ? trainLoss
+      : split.valid.length && !Number.isFinite(validLoss)
+        ? validLoss
+        : undefined;
+    if (bad !== undefined) {
+      await this.rollBack(snapshot);
+      throw new TrainingDivergedError({ epoch, loss: bad, learningRate: this.variables.updateLearningRate });
+    }
     const dur = (performance.now() - started) / 1000;
     this.trainHistory.push(makeEpochRecord(this.trainHistory, { trainLoss, validLoss, dur }));
     return true;
+  }
+
+  /** Puts back the weights and velocities of the epoch's start. */
+  private async rollBack(snapshot: { weights: NamedTensor[]; optimizer: NamedTensor[] }): Promise<void> {
+    await this.net.setWeights(snapshot.weights);
+    await this.net.setOptimizerState(snapshot.optimizer);
   }
 
   /** The masked loss over `rows`, exact over the whole set (batches weighted by their present targets). */

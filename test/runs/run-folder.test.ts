@@ -49,14 +49,29 @@ test('a new run folder is made; a non-empty one is refused without force', async
   });
 });
 
-test('force removes the run files of the earlier run and leaves other files alone', async () => {
+test('force stages the new run: the earlier run files stay until commit, then are replaced; other files stay', async () => {
   const dir = join(root, 'forced');
   const first = await RunFolder.create(dir);
   await first.writeConfig({ a: 1 });
   await first.writeHistory(history);
   await writeFile(join(dir, 'notes.txt'), 'mine');
-  await RunFolder.create(dir, { force: true });
-  assert.deepEqual(await readdir(dir), ['notes.txt']);
+  const second = await RunFolder.create(dir, { force: true });
+  assert.equal(second.replacing, true);
+  await second.writeConfig({ a: 2 });
+  // Nothing of the earlier run is touched before the new one commits.
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), { a: 1 });
+  assert.ok((await readdir(dir)).includes(RUN_FILES.historyJson));
+  await second.commit();
+  assert.equal(second.replacing, false);
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), { a: 2 });
+  // The earlier history, which the new run did not write, is gone; no staging folder is left.
+  assert.deepEqual((await readdir(dir)).sort(), ['config.json', 'notes.txt']);
+
+  const third = await RunFolder.create(dir, { force: true });
+  await third.writeConfig({ a: 3 });
+  await third.discard();
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), { a: 2 });
+  assert.deepEqual((await readdir(dir)).sort(), ['config.json', 'notes.txt']);
 });
 
 test('history round-trips through history.json (NaN as null) and is written as CSV', async () => {

@@ -4,15 +4,15 @@
  * (`faceCropBox`), resize, transform the points, keep 68 or map to Kaggle's 15.
  */
 import { readdir } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, DataFormatError } from '../../errors.js';
 import { Rng } from '../../random/rng.js';
 import { cropToFrame, decodeImage, faceCropBox, jitterBox, pointsToFrame, type CropJitter } from '../crop.js';
 import { PIXELS_PER_IMAGE, type KeypointDataset } from '../dataset.js';
 import { identityOf } from '../group-split.js';
-import { scaleTarget } from '../scaling.js';
+import { coordinateRange, scaleTarget } from '../scaling.js';
 import { getSchema, mapIbug68ToKaggle15, type SchemaName } from '../schemas.js';
-import { readLandmarkCsv, readPts, type LandmarkRecord } from './landmark-files.js';
+import { placeOfValue, readLandmarkCsv, readPtsRecord, type LandmarkRecord } from './landmark-files.js';
 
 /** Options of `importLandmarks`. Give `csvPath` (Udacity layout) or `ptsDir` (iBUG .pts files). */
 export interface ImportLandmarksOptions {
@@ -40,8 +40,8 @@ async function ptsRecords(ptsDir: string): Promise<LandmarkRecord[]> {
   const records: LandmarkRecord[] = [];
   for (const name of names) {
     // .pts coordinates are 1-based (Matlab); our pixels are 0-based.
-    const points = (await readPts(join(ptsDir, name))).map((v) => v - 1);
-    records.push({ file: name, points });
+    const record = await readPtsRecord(join(ptsDir, name));
+    records.push({ ...record, points: record.points.map((v) => v - 1) });
   }
   return records;
 }
@@ -62,8 +62,42 @@ async function resolveImageNames(records: LandmarkRecord[], imagesDir: string): 
         file: r.file,
       });
     }
-    return { file: image, points: r.points };
+    return { ...r, file: image };
   });
+}
+
+/**
+ * The path of a record's image inside `imagesDir`. A name that leads out of
+ * the folder (`../x.png`, an absolute path) is refused: a landmark file must
+ * not make the importer read files elsewhere.
+ */
+function imagePathOf(record: LandmarkRecord, imagesDir: string): string {
+  const root = resolve(imagesDir);
+  const path = resolve(root, record.file);
+  const inside = relative(root, path);
+  if (isAbsolute(record.file) || inside === '' || inside === '..' || inside.startsWith(`..${sep}`)) {
+    const { file, line } = placeOfValue(record, 0);
+    throw new DataFormatError(
+      `image name "${record.file}" leads outside the images folder ${imagesDir}: name a file inside it`,
+      { file, line, column: 1 },
+    );
+  }
+  return join(imagesDir, record.file);
+}
+
+/** Refuses a landmark far outside its image (`coordinateRange`), naming the landmark file, line and column. */
+function checkPointsInImage(record: LandmarkRecord, width: number, height: number): void {
+  const ranges = [coordinateRange(width), coordinateRange(height)];
+  for (let i = 0; i < record.points.length; i++) {
+    const value = record.points[i];
+    const { min, max } = ranges[i % 2];
+    if (!(value >= min && value <= max)) {
+      throw new DataFormatError(
+        `${i % 2 ? 'y' : 'x'} = ${value} of point ${(i >> 1) + 1} is far outside the ${width}x${height} image ${record.file} (expected ${min} to ${max})`,
+        placeOfValue(record, i),
+      );
+    }
+  }
 }
 
 /** Runs `work(i)` for i in 0..n-1 with at most `limit` running at once. */
@@ -97,6 +131,7 @@ export async function importLandmarks(options: ImportLandmarksOptions): Promise<
   const records = options.csvPath
     ? await readLandmarkCsv(options.csvPath)
     : await resolveImageNames(await ptsRecords(options.ptsDir!), options.imagesDir);
+  const imagePaths = records.map((r) => imagePathOf(r, options.imagesDir));
   const jitter = options.jitter === true ? {} : options.jitter || undefined;
   const seed = options.seed ?? 0;
   const count = records.length;
@@ -105,8 +140,9 @@ export async function importLandmarks(options: ImportLandmarksOptions): Promise<
   const targets = new Float32Array(count * width);
   let done = 0;
   await forEachLimited(count, options.concurrency ?? 8, async (i) => {
-    const { file, points } = records[i];
-    const image = await decodeImage(join(options.imagesDir, file));
+    const { points } = records[i];
+    const image = await decodeImage(imagePaths[i]);
+    checkPointsInImage(records[i], image.width, image.height);
     let box = faceCropBox(points);
     if (jitter) box = jitterBox(box, new Rng(seed, 'crop-jitter', i), jitter);
     images.set(cropToFrame(image, box, { padding: options.padding }), i * PIXELS_PER_IMAGE);

@@ -6,12 +6,40 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataFormatError } from '../../errors.js';
+import { checkInputFile } from '../../io/input-file.js';
 import { ibug68 } from '../schemas.js';
+
+/** Where a record's values were read, so a bad value can be named by file, line and column. */
+export interface LandmarkOrigin {
+  /** The landmark file (a CSV or a .pts file). */
+  file: string;
+  /** The CSV line of the record. */
+  line?: number;
+  /** For a .pts file: the line of each point. */
+  pointLines?: number[];
+}
 
 /** Landmarks of one image: its file name and 68 points as x,y pairs (136 values, pixels). */
 export interface LandmarkRecord {
   file: string;
   points: Float64Array;
+  origin?: LandmarkOrigin;
+}
+
+/**
+ * The place of value `index` (x0, y0, x1, ...) of a record, for an error:
+ * the CSV's line and its column (named 0..135 in the Udacity header), or the
+ * .pts file's line of that point and "x" or "y".
+ */
+export function placeOfValue(
+  record: LandmarkRecord,
+  index: number,
+): { file: string; line?: number; column: string } {
+  const origin = record.origin ?? { file: record.file };
+  if (origin.pointLines) {
+    return { file: origin.file, line: origin.pointLines[index >> 1], column: index % 2 ? 'y' : 'x' };
+  }
+  return { file: origin.file, line: origin.line, column: String(index) };
 }
 
 const VALUES = ibug68.columns.length;
@@ -20,7 +48,9 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 function parseNumber(text: string, where: { file: string; line: number; column: string | number }): number {
   const t = text.trim();
   if (!NUMBER.test(t)) throw new DataFormatError(`"${t.slice(0, 40)}" is not a number`, where);
-  return Number(t);
+  const value = Number(t);
+  if (!Number.isFinite(value)) throw new DataFormatError(`${t.slice(0, 40)} is too large a number`, where);
+  return value;
 }
 
 /**
@@ -33,6 +63,7 @@ function parseNumber(text: string, where: { file: string; line: number; column: 
  */
 export async function readLandmarkCsv(path: string): Promise<LandmarkRecord[]> {
   const file = basename(path);
+  await checkInputFile(path, 'a landmark CSV file');
   const lines = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '').split('\n');
   const header = lines[0].replace(/\r$/, '').split(',');
   if (header.length !== VALUES + 1 || header.slice(1).some((name, i) => name.trim() !== String(i))) {
@@ -45,6 +76,7 @@ export async function readLandmarkCsv(path: string): Promise<LandmarkRecord[]> {
     );
   }
   const records: LandmarkRecord[] = [];
+  const lineOfName = new Map<string, number>();
   for (let l = 1; l < lines.length; l++) {
     const text = lines[l].replace(/\r$/, '');
     if (text.trim() === '') continue;
@@ -62,9 +94,18 @@ export async function readLandmarkCsv(path: string): Promise<LandmarkRecord[]> {
     }
     const name = cells[0].trim().replace(/^"(.*)"$/, '$1');
     if (name === '') throw new DataFormatError('empty image file name', { file, line, column: 1 });
+    const earlier = lineOfName.get(name);
+    if (earlier !== undefined) {
+      throw new DataFormatError(`image ${name} has landmarks twice (first on line ${earlier})`, {
+        file,
+        line,
+        column: 1,
+      });
+    }
+    lineOfName.set(name, line);
     const points = new Float64Array(VALUES);
     for (let i = 0; i < VALUES; i++) points[i] = parseNumber(cells[i + 1], { file, line, column: String(i) });
-    records.push({ file: name, points });
+    records.push({ file: name, points, origin: { file, line } });
   }
   return records;
 }
@@ -86,6 +127,11 @@ export async function readLandmarkCsv(path: string): Promise<LandmarkRecord[]> {
  * const points = parsePts(await readFile('image_001.pts', 'utf8'), 'image_001.pts');
  */
 export function parsePts(text: string, file: string): Float64Array {
+  return parsePtsLines(text, file).points;
+}
+
+/** `parsePts`, with the line of each point. */
+function parsePtsLines(text: string, file: string): { points: Float64Array; lines: number[] } {
   const lines = text.split('\n').map((l) => l.replace(/\r$/, '').trim());
   let l = 0;
   const next = () => {
@@ -104,8 +150,10 @@ export function parsePts(text: string, file: string): Float64Array {
     throw new DataFormatError(`${n} points, expected 68 (the iBUG markup)`, { file, line: l });
   if (next() !== '{') throw new DataFormatError('expected "{" before the points', { file, line: l });
   const points = new Float64Array(VALUES);
+  const pointLines: number[] = [];
   for (let p = 0; p < n; p++) {
     const row = next();
+    pointLines.push(l);
     if (row === undefined || row === '}') {
       throw new DataFormatError(`only ${p} points, expected ${n}`, { file, line: l });
     }
@@ -115,10 +163,23 @@ export function parsePts(text: string, file: string): Float64Array {
     points[2 * p + 1] = parseNumber(parts[1], { file, line: l, column: 'y' });
   }
   if (next() !== '}') throw new DataFormatError(`expected "}" after ${n} points`, { file, line: l });
-  return points;
+  return { points, lines: pointLines };
 }
 
 /** Reads a `.pts` file. */
 export async function readPts(path: string): Promise<Float64Array> {
-  return parsePts(await readFile(path, 'utf8'), basename(path));
+  return (await readPtsRecord(path)).points;
+}
+
+/**
+ * Reads a `.pts` file as a record named by the file, with the line of each point.
+ *
+ * @example
+ * const { points, origin } = await readPtsRecord('300w/image_001.pts');
+ */
+export async function readPtsRecord(path: string): Promise<LandmarkRecord> {
+  await checkInputFile(path, 'a .pts landmark file');
+  const file = basename(path);
+  const { points, lines } = parsePtsLines(await readFile(path, 'utf8'), file);
+  return { file, points, origin: { file, pointLines: lines } };
 }
