@@ -148,5 +148,17 @@ export { writeContactSheet, contactSheetSize } from './data/contact-sheet.js';
 
 // Figures and run records
 export { renderLossCurvesSvg, writeLossCurves, type LossSeries } from './plot/loss-curves.js';
-export { trainRun, type TrainRunOptions, type TrainRunResult } from './runs/train-run.js';
+export {
+  trainRun,
+  describeTrainingRows,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from './runs/train-run.js';
+export { resumeRun, type ResumeRunOptions, type ResumeRunResult } from './runs/resume-run.js';
+export {
+  trainSpecialists,
+  type TrainSpecialistsOptions,
+  type TrainSpecialistsResult,
+} from './runs/specialists.js';
+export { loadDataSource } from './data/data-source.js';
 export { RunFolder, type RunRecord } from './runs/run-folder.js';

@@ -21,7 +21,8 @@ import { PrintLog, type TextSink } from '../train/callbacks/print-log.js';
 import type { Callback } from '../train/callbacks/types.js';
 import { FlipBatchIterator } from '../train/flip-batch-iterator.js';
 import type { EpochRecord } from '../train/history.js';
-import { writeModelFile } from '../train/model-file-node.js';
+import type { ModelContent } from '../train/model-file.js';
+import { readModelFile, writeModelFile } from '../train/model-file-node.js';
 import { NeuralNet } from '../train/neural-net.js';
 import { TrainSplit } from '../train/train-split.js';
 import type { NamedTensor } from '../engine/engine.js';
@@ -35,7 +36,7 @@ import {
   type RunStatus,
   summariseTimings,
 } from './run-folder.js';
-import type { TrainConfig } from './train-config.js';
+import type { Schedule, TrainConfig } from './train-config.js';
 
 /** What a model file's metadata says about its outputs; predict, evaluate and submit read it. */
 export interface ModelMetadata {
@@ -68,6 +69,8 @@ export interface TrainRunOptions {
 
 export interface TrainRunResult {
   net: NeuralNet;
+  /** The config the run trained with (on resume with a new maxEpochs, its schedules' continuation). */
+  config: TrainConfig;
   record: RunRecord;
   /** The rows and targets the net trained on. */
   data: { images: Float32Array; targets: Float32Array; count: number; groups?: string[] };
@@ -109,6 +112,30 @@ export function trainingRows(
     );
   }
   return rows;
+}
+
+/**
+ * One line on the rows a run trains on, for the log: how many the data has,
+ * how many are complete in `columns`, and which are used.
+ *
+ * @example
+ * describeTrainingRows(dataset, config.columns, false); // '400 rows, 120 complete: training on 120; --masked keeps all'
+ */
+export function describeTrainingRows(
+  dataset: KeypointDataset,
+  columns: readonly string[],
+  masked: boolean,
+): string {
+  const index = columnIndex(dataset, columns);
+  const width = dataset.schema.columns.length;
+  let complete = 0;
+  for (let r = 0; r < dataset.count; r++) {
+    if (index.every((i) => !Number.isNaN(dataset.targets[r * width + i]))) complete++;
+  }
+  const rows = `${dataset.count} row${dataset.count === 1 ? '' : 's'}`;
+  if (complete === dataset.count) return rows;
+  if (masked) return `${rows}, ${complete} complete: training on all ${dataset.count} with the masked loss`;
+  return `${rows}, ${complete} complete: training on ${complete}; --masked keeps all`;
 }
 
 /** The images and the `columns` targets of the rows {@link trainingRows} picks. */
@@ -262,6 +289,43 @@ class RunRecorder implements Callback {
   }
 }
 
+function isScheduled(schedule: Schedule): boolean {
+  return (
+    schedule.start !== schedule.stop || (schedule.from !== undefined && schedule.from.value !== schedule.stop)
+  );
+}
+
+const VARIABLE_OF = { learningRate: 'updateLearningRate', momentum: 'updateMomentum' } as const;
+
+/**
+ * A resumed run given another maxEpochs than its model was trained for: each
+ * schedule goes on from the value it had reached to its stop value over the
+ * new remaining epochs (no jump back to where a longer linspace would be),
+ * and the log says so. Unchanged when maxEpochs is the same.
+ */
+function continueSchedules(config: TrainConfig, saved: ModelContent, log?: TextSink): TrainConfig {
+  const before = saved.training.maxEpochs;
+  if (before === config.maxEpochs) return config;
+  const epoch = saved.history.length ? saved.history[saved.history.length - 1].epoch : 0;
+  if (config.maxEpochs <= epoch) {
+    throw new ConfigError(
+      `the run has already trained ${epoch} epochs: give more than ${epoch} epochs to go on (it was set to ${before})`,
+    );
+  }
+  const next = { ...config };
+  for (const key of ['learningRate', 'momentum'] as const) {
+    const schedule = config[key];
+    if (!isScheduled(schedule)) continue;
+    const value = saved.variables[VARIABLE_OF[key]] ?? schedule.stop;
+    next[key] = { start: schedule.start, stop: schedule.stop, from: { epoch, value } };
+    log?.write(
+      `${key === 'learningRate' ? 'learning rate' : 'momentum'}: goes on from ${value.toPrecision(6)} after epoch ${epoch} ` +
+        `to ${schedule.stop} at epoch ${config.maxEpochs} (the run was set to ${before} epochs)\n`,
+    );
+  }
+  return next;
+}
+
 function newRecord(config: TrainConfig, data: DataFingerprint): RunRecord {
   return {
     facepointsVersion: FACEPOINTS_VERSION,
@@ -285,10 +349,12 @@ function newRecord(config: TrainConfig, data: DataFingerprint): RunRecord {
  * const { net, record } = await trainRun({ folder, config, dataset: generateFaces({ count: 500, seed: 1, schema: 'kaggle15' }), log: process.stdout });
  */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
-  const { folder, config } = options;
+  const { folder } = options;
+  let config = options.config;
   const data = selectTrainingData(options.dataset, config.columns, config.data.masked);
   const fingerprint = fingerprintData({ ...data, schema: config.schema, source: config.data.source });
   let record: RunRecord;
+  let saved: ModelContent | undefined;
   if (options.resume) {
     if (!(await folder.exists('lastModel'))) {
       throw new ConfigError(
@@ -302,6 +368,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           `now ${fingerprint.count} rows, ${fingerprint.sha256.slice(0, 12)}): resume needs the same data`,
       );
     }
+    saved = await readModelFile(folder.file('lastModel'));
+    config = continueSchedules(config, saved, options.log);
   } else {
     record = newRecord(config, fingerprint);
   }
@@ -325,11 +393,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
   if (options.log) callbacks.push(new PrintLog({ stream: options.log }));
   const { learningRate, momentum } = config;
-  if (learningRate.start !== learningRate.stop) {
-    callbacks.push(new AdjustVariable('updateLearningRate', learningRate.start, learningRate.stop));
+  for (const [name, schedule] of [
+    ['updateLearningRate', learningRate],
+    ['updateMomentum', momentum],
+  ] as const) {
+    if (isScheduled(schedule))
+      callbacks.push(new AdjustVariable(name, schedule.start, schedule.stop, schedule.from));
   }
-  if (momentum.start !== momentum.stop)
-    callbacks.push(new AdjustVariable('updateMomentum', momentum.start, momentum.stop));
   if (config.patience !== null)
     callbacks.push(new EarlyStopping({ patience: config.patience, verbose: false }));
   callbacks.push(recorder);
@@ -352,8 +422,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     metadata: { ...metadata },
   };
   let net: NeuralNet;
-  if (options.resume) {
-    net = await NeuralNet.load(folder.file('lastModel'), common);
+  if (saved) {
+    net = NeuralNet.fromModelContent(saved, common);
+    await net.initialize();
   } else {
     net = new NeuralNet({
       ...common,
@@ -377,5 +448,5 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     await recorder.failed(net).catch(() => undefined);
     throw error;
   }
-  return { net, record, data };
+  return { net, record, data, config };
 }

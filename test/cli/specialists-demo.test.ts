@@ -5,7 +5,9 @@ import { after, before, test } from 'node:test';
 
 import sharp from 'sharp';
 
+import { cropToFrame, decodeImage } from '../../src/data/crop.js';
 import { writeKaggleCsv } from '../../src/data/kaggle-csv.js';
+import { unscaleTarget } from '../../src/data/scaling.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
 import { flipPairsFor } from '../../src/runs/train-run.js';
@@ -68,6 +70,8 @@ test('specialists start from the general model and merge into one predictor', as
     'eye-centers,nose-tip',
     '--epochs',
     '1',
+    '--seed',
+    '5',
     '--engine',
     'tfjs',
     '--out',
@@ -91,27 +95,41 @@ test('specialists start from the general model and merge into one predictor', as
   assert.equal(config.layers.layers.at(-1).units, 2);
   assert.equal(config.patience, 200);
 
-  // The specialist's hidden layer started from the general one: after one small epoch they are still close.
+  // The general net (net1) did not flip; the specialists do, each with its own pairs.
+  assert.equal(JSON.parse(await readFile(join(general, '..', 'config.json'), 'utf8')).flip, false);
+  assert.equal(config.flip, true);
+  assert.match(result.stdout, /specialist eye-centers: .*flipping with its own pairs/);
+
+  // The specialist's hidden layer started from the general one: after one small epoch it is still
+  // close to it, while a fresh net of the specialist's seed (5; the general's is 42) is far from it.
   const g = await NeuralNet.load(general, { engine: 'tfjs' });
   const s = await NeuralNet.load(join(out, 'nose-tip', 'model-last.fpm'), { engine: 'tfjs' });
-  const gw = (await g.getWeights()).find((w) => w.name === 'hidden.W')!.data;
-  const sw = (await s.getWeights()).find((w) => w.name === 'hidden.W')!.data;
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < gw.length; i++) {
-    diff += (gw[i] - sw[i]) ** 2;
-    norm += gw[i] ** 2;
-  }
-  assert.ok(diff / norm < 0.05, `relative change ${diff / norm}`);
-  g.dispose();
-  s.dispose();
+  const hiddenOf = async (net: NeuralNet) =>
+    (await net.getWeights()).find((w) => w.name === 'hidden.W')!.data;
+  const gw = await hiddenOf(g);
+  const relativeChange = (w: Float32Array) => {
+    let diff = 0;
+    let norm = 0;
+    for (let i = 0; i < gw.length; i++) {
+      diff += (gw[i] - w[i]) ** 2;
+      norm += gw[i] ** 2;
+    }
+    return diff / norm;
+  };
+  const fresh = new NeuralNet({ layers: s.spec, seed: 5, engine: 'tfjs' });
+  assert.ok(relativeChange(await hiddenOf(s)) < 0.05, `specialist: ${relativeChange(await hiddenOf(s))}`);
+  assert.ok(
+    relativeChange(await hiddenOf(fresh)) > 0.5,
+    `fresh net: ${relativeChange(await hiddenOf(fresh))}`,
+  );
 
+  // The merged prediction is each specialist's own prediction, column by column, in pixels.
   const image = join(root, 'face.png');
   await writeFramePng(faces, 0, image);
   const predicted = join(root, 'merged.csv');
   const merged = await runCli('predict', out, image, '--out', predicted, '--engine', 'tfjs');
   assert.equal(merged.code, 0, merged.stderr);
-  const { header } = parseCsv(await readFile(predicted, 'utf8'));
+  const { header, rows } = parseCsv(await readFile(predicted, 'utf8'));
   assert.deepEqual(header, [
     'file',
     'left_eye_center_x',
@@ -121,6 +139,47 @@ test('specialists start from the general model and merge into one predictor', as
     'nose_tip_x',
     'nose_tip_y',
   ]);
+  const decoded = await decodeImage(image);
+  const frame = cropToFrame(decoded, { x: 0, y: 0, size: 96 });
+  const own = [
+    ...(await (
+      await NeuralNet.load(join(out, 'eye-centers', 'model-best.fpm'), { engine: 'tfjs' })
+    ).predict(frame)),
+    ...(await (
+      await NeuralNet.load(join(out, 'nose-tip', 'model-best.fpm'), { engine: 'tfjs' })
+    ).predict(frame)),
+  ].map(unscaleTarget);
+  assert.equal(rows.length, 1);
+  rows[0]
+    .slice(1)
+    .forEach((cell, i) =>
+      assert.ok(Math.abs(Number(cell) - own[i]) <= 1e-4, `${header[i + 1]}: ${cell} vs ${own[i]}`),
+    );
+  // and the specialists differ from each other's columns: the merge did not copy one net.
+  assert.notEqual(Number(rows[0][5]), Number(rows[0][1]));
+  g.dispose();
+  s.dispose();
+  fresh.dispose();
+
+  const noFlip = join(root, 'no-flip');
+  const unflipped = await runCli(
+    'specialists',
+    '--general',
+    general,
+    '--data',
+    csv,
+    '--only',
+    'nose-tip',
+    '--epochs',
+    '1',
+    '--no-flip',
+    '--engine',
+    'tfjs',
+    '--out',
+    noFlip,
+  );
+  assert.equal(unflipped.code, 0, unflipped.stderr);
+  assert.equal(JSON.parse(await readFile(join(noFlip, 'nose-tip', 'config.json'), 'utf8')).flip, false);
 
   const bad = await runCli(
     'specialists',

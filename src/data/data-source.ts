@@ -5,9 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 
-import type { KeypointDataset } from '../data/dataset.js';
-import { readKaggleCsv } from '../data/kaggle-csv.js';
-import { type SchemaName, getSchema } from '../data/schemas.js';
+import type { KeypointDataset } from './dataset.js';
+import { readKaggleCsv } from './kaggle-csv.js';
+import { type SchemaName, getSchema } from './schemas.js';
 import { ConfigError } from '../errors.js';
 
 const SYNTHETIC = /^synthetic:(\d+)(?::(\d+))?$/;
@@ -36,7 +36,7 @@ export async function loadDataSource(source: string, schema?: SchemaName): Promi
         `data source "${source}": expected synthetic:COUNT or synthetic:COUNT:SEED, COUNT >= 1`,
       );
     }
-    const { generateFaces } = await import('../data/synthetic-faces.js');
+    const { generateFaces } = await import('./synthetic-faces.js');
     const seed = match[2] !== undefined ? Number(match[2]) : DEFAULT_SYNTHETIC_SEED;
     return generateFaces({ count, seed, schema: getSchema(schema ?? 'kaggle15').name });
   }
