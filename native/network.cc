@@ -691,6 +691,17 @@ Plan& Network::plan(int64_t n, bool training) {
       }
       plans_.erase(oldest);
     }
+    // Parameters take the layouts the training primitives choose, whichever plan comes first: an
+    // inference plan picks other layouts (nhwc convolutions, say), and a net that predicted before it
+    // trained would then train (and predict) with other rounding than one that did not.
+    bool all_established = true;
+    for (const Param& param : params_) all_established = all_established && param.established;
+    if (!training && !all_established) {
+      Plan layouts;
+      layouts.n = n;
+      layouts.training = true;
+      PlanBuilder(*this, layouts, eng_).build();
+    }
     auto fresh = std::make_unique<Plan>();
     fresh->n = n;
     fresh->training = training;
