@@ -125,7 +125,7 @@ for (const { name: engine, skip } of ENGINES) {
     const make = () =>
       new NeuralNet({
         layers: tinySpec(),
-        engine,
+        engine: compiled,
         maxEpochs: 2,
         trainSplit: new TrainSplit({ evalSize: 0.3 }),
         seed: 8,
