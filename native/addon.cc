@@ -220,19 +220,37 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return {copy_of(x), copy_of(y), n};
   }
 
-  // trainStep(x, y, learningRate, momentum, dropoutSeed)
+  // trainStep(x, y, learningRate, momentum, dropoutSeed[, masks: Float32Array[]])
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     const LabelledBatch batch = labelled_batch(info);
     if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
-      throw Napi::TypeError::New(info.Env(), "expected (x, y, learningRate, momentum, dropoutSeed)");
+      throw Napi::TypeError::New(info.Env(), "expected (x, y, learningRate, momentum, dropoutSeed[, masks])");
     }
     const float lr = info[2].As<Napi::Number>().FloatValue();
     const float momentum = info[3].As<Napi::Number>().FloatValue();
     const uint64_t seed = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
+    // The caller's dropout masks, copied here like the batch.
+    std::shared_ptr<std::vector<std::vector<float>>> masks;
+    if (info.Length() > 5 && !info[5].IsUndefined()) {
+      if (!info[5].IsArray()) throw Napi::TypeError::New(info.Env(), "masks must be an array of Float32Array");
+      Napi::Array list = info[5].As<Napi::Array>();
+      masks = std::make_shared<std::vector<std::vector<float>>>();
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value v = list.Get(i);
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+          throw Napi::TypeError::New(info.Env(), "mask " + std::to_string(i) + " must be a Float32Array");
+        }
+        Napi::Float32Array a = v.As<Napi::Float32Array>();
+        masks->emplace_back(a.Data(), a.Data() + a.ElementLength());
+      }
+    }
     auto net = net_;
     auto loss = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *loss = net->train_step(batch.x->data(), batch.y->data(), batch.n, lr, momentum, seed); },
+        info,
+        [=]() {
+          *loss = net->train_step(batch.x->data(), batch.y->data(), batch.n, lr, momentum, seed, masks.get());
+        },
         [loss](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *loss); });
     job->Queue();
     return job->promise();

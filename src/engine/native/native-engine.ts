@@ -15,7 +15,14 @@ import { fileURLToPath } from 'node:url';
 
 import { ConfigError, EngineUnavailableError, ShapeError } from '../../errors.js';
 import { paramKey, resolveSpec, type NetworkSpec, type ResolvedSpec } from '../../nn/spec.js';
-import type { CompileOptions, Engine, NamedTensor, Network, TrainStepOptions } from '../engine.js';
+import type {
+  CompileOptions,
+  DropoutMaskFn,
+  Engine,
+  NamedTensor,
+  Network,
+  TrainStepOptions,
+} from '../engine.js';
 
 /** Layer description the addon reads (see parse_layer in native/addon.cc). */
 interface AddonLayer {
@@ -40,6 +47,7 @@ interface AddonNetwork {
     learningRate: number,
     momentum: number,
     seed: number,
+    masks?: Float32Array[],
   ): Promise<number>;
   evaluateLoss(x: Float32Array, y: Float32Array): Promise<number>;
   gradients(x: Float32Array, y: Float32Array): Promise<{ loss: number; grads: Float32Array[] }>;
@@ -136,7 +144,7 @@ export async function loadNativeEngine(options: { threads?: number } = {}): Prom
       const threads =
         checkThreads(compileOptions.threads, 'compile') ?? engineThreads ?? addon.defaultThreads;
       const handle = new addon.NativeNetwork(toAddonLayers(resolved), threads);
-      return new NativeNetwork(resolved, handle, threads);
+      return new NativeNetwork(resolved, handle, threads, compileOptions.dropoutMask);
     },
   };
 }
@@ -194,6 +202,8 @@ export class NativeNetwork implements Network {
     private readonly handle: AddonNetwork,
     /** Threads (OpenMP team size) this network computes with. */
     readonly threads: number,
+    /** The caller's dropout masks (CompileOptions.dropoutMask); default: the addon draws its own. */
+    private readonly dropoutMask?: DropoutMaskFn,
   ) {
     this.params = spec.layers.flatMap((layer) =>
       layer.params.map((param) => ({
@@ -260,10 +270,32 @@ export class NativeNetwork implements Network {
         throw new ConfigError(`trainStep: ${key} must be a finite number, got ${value}`);
       }
     }
+    const masks = this.dropoutMask ? this.masksFor(x.length / this.spec.inputSize, dropoutSeed) : undefined;
     return this.run(
-      ([xs, ys]) => this.handle.trainStep(xs, ys, learningRate, momentum, Math.trunc(dropoutSeed)),
-      [x, y],
+      ([xs, ys, ...given]) =>
+        this.handle.trainStep(
+          xs,
+          ys,
+          learningRate,
+          momentum,
+          Math.trunc(dropoutSeed),
+          masks ? given : undefined,
+        ),
+      [x, y, ...(masks ?? [])],
     );
+  }
+
+  /** One mask per dropout layer from the caller's function, checked. */
+  private masksFor(n: number, seed: number): Float32Array[] {
+    return this.spec.layers.flatMap((layer) => {
+      if (layer.kind !== 'dropout') return [];
+      const count = n * layer.outputShape.reduce((a, b) => a * b, 1);
+      const mask = this.dropoutMask!(seed, layer.name, layer.rate, count);
+      if (!(mask instanceof Float32Array) || mask.length !== count) {
+        throw new ShapeError(layer.name, `dropoutMask gave ${mask?.length} values, expected ${count}`);
+      }
+      return [mask];
+    });
   }
 
   async evaluateLoss(x: Float32Array, y: Float32Array): Promise<number> {

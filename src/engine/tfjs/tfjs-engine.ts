@@ -38,10 +38,10 @@ class TfjsEngine implements Engine {
   }
 
   // Threads are not used: tfjs' wasm build runs one thread in Node, and the threaded build needs cross-origin isolation.
-  async compile(spec: NetworkSpec, _options?: CompileOptions): Promise<Network> {
+  async compile(spec: NetworkSpec, options: CompileOptions = {}): Promise<Network> {
     const resolved = resolveSpec(spec);
     if (tf.getBackend() !== this.backend) await tf.setBackend(this.backend);
-    return new TfjsNetwork(resolved, this.name, this.backend);
+    return new TfjsNetwork(resolved, this.name, this.backend, options.dropoutMask);
   }
 }
 

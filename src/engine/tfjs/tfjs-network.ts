@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors.js';
 import { paramKey, sizeOf, type ResolvedLayer, type ResolvedSpec } from '../../nn/spec.js';
-import type { NamedTensor, Network, TrainStepOptions } from '../engine.js';
+import type { DropoutMaskFn, NamedTensor, Network, TrainStepOptions } from '../engine.js';
 import { dropoutMask } from './dropout-mask.js';
 import {
   flattenChw,
@@ -48,11 +48,13 @@ export class TfjsNetwork implements Network {
   private readonly byKey = new Map<string, ParamSlot>();
   private readonly params = new Map<string, { W?: tf.Variable; b?: tf.Variable }>();
   private readonly chunkSize: number;
+  private readonly dropoutMask: DropoutMaskFn;
   private disposed = false;
 
-  /** Call only with the backend already active (see `TfjsEngine.compile`). */
-  constructor(spec: ResolvedSpec, engineName: string, backend: string) {
+  /** Call only with the backend already active (see `TfjsEngine.compile`); masks default to `dropoutMask`. */
+  constructor(spec: ResolvedSpec, engineName: string, backend: string, masks: DropoutMaskFn = dropoutMask) {
     this.spec = spec;
+    this.dropoutMask = masks;
     this.engineName = engineName;
     this.backend = backend;
     for (const layer of spec.layers) {
@@ -257,7 +259,10 @@ export class TfjsNetwork implements Network {
       }
       case 'dropout': {
         if (dropoutSeed === undefined || layer.rate === 0) return h;
-        const mask = dropoutMask(dropoutSeed, layer.name, layer.rate, h.size);
+        const mask = this.dropoutMask(dropoutSeed, layer.name, layer.rate, h.size);
+        if (mask.length !== h.size) {
+          throw new ShapeError(layer.name, `dropoutMask gave ${mask.length} values, expected ${h.size}`);
+        }
         return tf.mul(h, nchwValuesToTfjs(mask, h.shape));
       }
     }
