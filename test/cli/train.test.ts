@@ -190,8 +190,12 @@ test('--masked keeps incomplete rows; the default drops them like the tutorial',
   const dropped = join(root, 'dropped');
   const masked = join(root, 'masked');
   const common = ['--data', csvPath, '--engine', 'tfjs', '--epochs', '1', '--batch-size', '16'];
-  assert.equal((await runCli('train', 'net1', ...common, '--out', dropped)).code, 0);
-  assert.equal((await runCli('train', 'net1', ...common, '--masked', '--out', masked)).code, 0);
+  const droppedRun = await runCli('train', 'net1', ...common, '--out', dropped);
+  assert.equal(droppedRun.code, 0, droppedRun.stderr);
+  assert.match(droppedRun.stdout, /60 rows, 40 complete: training on 40; --masked keeps all, up to 1 epochs/);
+  const maskedRun = await runCli('train', 'net1', ...common, '--masked', '--out', masked);
+  assert.equal(maskedRun.code, 0, maskedRun.stderr);
+  assert.match(maskedRun.stdout, /60 rows, 40 complete: training on all 60 with the masked loss/);
   const count = async (dir: string) => JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')).data;
   assert.deepEqual([(await count(dropped)).count, (await count(dropped)).completeRows], [40, 40]);
   assert.deepEqual([(await count(masked)).count, (await count(masked)).completeRows], [60, 40]);
