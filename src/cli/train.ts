@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
-import { ConfigError, DataFormatError } from '../errors.js';
+import { ConfigError, DataFormatError, fileError } from '../errors.js';
 import { PRESET_NAMES } from '../nn/presets.js';
 import { RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { resumeRun } from '../runs/resume-run.js';
@@ -55,14 +55,14 @@ async function configInputOf(net: string): Promise<TrainConfigInput> {
   let text: string;
   try {
     text = await readFile(net, 'utf8');
-  } catch {
-    throw new ConfigError(`config file ${net} does not exist`);
+  } catch (error) {
+    throw fileError(net, error, 'config file');
   }
   try {
     return checkConfigInput(JSON.parse(text), net);
   } catch (error) {
     if (error instanceof SyntaxError)
-      throw new DataFormatError(`not valid JSON (${error.message})`, { file: net });
+      throw new DataFormatError(`not valid JSON (${error.message})`, { file: net }, { cause: error });
     throw error;
   }
 }

@@ -174,7 +174,7 @@ test('evaluate and predict refuse a model of another schema, a missing model, a 
   assert.match(other.stderr, /predicts kaggle15 keypoints, but .*ibug\.csv holds ibug68/);
   const missing = await runCli('evaluate', join(root, 'none.fpm'), ibug);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /none\.fpm: no such file/);
+  assert.match(missing.stderr, /none\.fpm: does not exist/);
   const notModel = await runCli('predict', ibug, join(root, 'face96.png'), '--out', join(root, 'z.csv'));
   assert.equal(notModel.code, 1);
   assert.match(notModel.stderr, /^facepoints: error: .*ibug\.csv: /);
