@@ -420,6 +420,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     trainSplit: config.validSize > 0 ? new TrainSplit({ evalSize: config.validSize }) : null,
     verbose: 0,
     metadata: { ...metadata },
+    // The net's own messages (early stopping, the Ctrl-C notice) go where the table goes, or nowhere.
+    output: options.log ?? { write: () => true },
   };
   let net: NeuralNet;
   if (saved) {

@@ -20,7 +20,7 @@ export interface TextSink {
 }
 
 export interface PrintLogOptions {
-  /** Default: process.stdout in Node, console.log elsewhere. */
+  /** Default: the net's `output` (process.stdout in Node, console.log elsewhere, unless the net was given another). */
   stream?: TextSink;
   /** Colour best values; default: whether the stream is a TTY. */
   color?: boolean;
@@ -65,7 +65,8 @@ export function formatRow(record: EpochRecord, color: boolean): string {
   ].join('|');
 }
 
-function defaultSink(): TextSink {
+/** process.stdout in Node, console.log line by line elsewhere: where a net's messages go by default. */
+export function defaultTextSink(): TextSink {
   const proc = (globalThis as { process?: { stdout?: TextSink } }).process;
   if (proc?.stdout && typeof proc.stdout.write === 'function') return proc.stdout;
   let line = '';
@@ -86,28 +87,30 @@ function defaultSink(): TextSink {
  * new NeuralNet({ layers, onEpochFinished: [new PrintLog({ stream: process.stderr })] });
  */
 export class PrintLog implements Callback {
-  private readonly stream: TextSink;
-  private readonly color: boolean;
+  private readonly stream?: TextSink;
+  private readonly color?: boolean;
   private headerPrinted = false;
 
   constructor(options: PrintLogOptions = {}) {
-    this.stream = options.stream ?? defaultSink();
-    this.color = options.color ?? this.stream.isTTY === true;
+    this.stream = options.stream;
+    this.color = options.color;
   }
 
   onTrainingStarted(): void {
     this.headerPrinted = false;
   }
 
-  onEpochFinished(_net: NeuralNet, history: EpochRecord[]): void {
+  onEpochFinished(net: NeuralNet, history: EpochRecord[]): void {
     const record = history[history.length - 1];
     if (!record) return;
+    const stream = this.stream ?? net.output;
+    const color = this.color ?? stream.isTTY === true;
     let text = '';
     if (!this.headerPrinted) {
       text += `${formatHeader()}\n`;
       this.headerPrinted = true;
     }
-    this.stream.write(`${text}${formatRow(record, this.color)}\n`);
+    stream.write(`${text}${formatRow(record, color)}\n`);
   }
 
   toConfig(): CallbackConfig {

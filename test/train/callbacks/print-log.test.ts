@@ -57,3 +57,44 @@ test('colours bests like nolearn on a terminal, and shows - without validation',
   );
   assert.equal(row, '    3 |   0.200000 |          - |         - |  12.35s');
 });
+
+test("the net's messages go to its output only: the table, early stopping, loadParamsFrom", async () => {
+  const { NeuralNet } = await import('../../../src/train/neural-net.js');
+  const { EarlyStopping } = await import('../../../src/train/callbacks/index.js');
+  const { blobData, tfjsEngine, tinySpec } = await import('../fixtures.js');
+  const { X, y } = blobData(24, 3);
+  let text = '';
+  const output = { write: (t: string) => (text += t) };
+  const printed: unknown[] = [];
+  const originals = { log: console.log, write: process.stdout.write };
+  console.log = (...args: unknown[]) => void printed.push(args);
+  process.stdout.write = ((chunk: unknown) => (printed.push(chunk), true)) as typeof process.stdout.write;
+  try {
+    const net = new NeuralNet({
+      layers: tinySpec(),
+      engine: await tfjsEngine(),
+      verbose: 1,
+      output,
+      maxEpochs: 30,
+      // patience 0 with a frozen update: epoch 2 is no better than epoch 1, so early stopping speaks.
+      updateLearningRate: 0,
+      updateMomentum: 0,
+      onEpochFinished: [new EarlyStopping({ patience: 0 })],
+    });
+    await net.fit(X, y);
+    await new NeuralNet({
+      layers: tinySpec(4),
+      engine: await tfjsEngine(),
+      verbose: 1,
+      output,
+    }).loadParamsFrom(net);
+  } finally {
+    console.log = originals.log;
+    process.stdout.write = originals.write;
+  }
+  assert.deepEqual(printed, [], 'nothing printed by itself');
+  assert.match(text, /epoch \| train loss/);
+  assert.match(text, /Early stopping: best validLoss \d\.\d{6} at epoch 1\./);
+  assert.match(text, /Loaded parameters to layer 'conv1'/);
+  assert.match(text, /Could not load parameters to layer 'output'/);
+});
