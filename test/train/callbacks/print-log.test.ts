@@ -58,6 +58,49 @@ test('colours bests like nolearn on a terminal, and shows - without validation',
   assert.equal(row, '    3 |   0.200000 |          - |         - |  12.35s');
 });
 
+test('the columns stay aligned for any value: huge and tiny losses, inf, long epochs, many epochs', () => {
+  const bars = (line: string) => [...line].flatMap((c, i) => (c === '|' ? [i] : []));
+  const records: EpochRecord[] = [
+    {
+      epoch: 1,
+      trainLoss: 123456.789,
+      validLoss: 1e-12,
+      trainLossBest: true,
+      validLossBest: true,
+      trainValRatio: 1.2e17,
+      dur: 0.01,
+    },
+    {
+      epoch: 2,
+      trainLoss: Infinity,
+      validLoss: NaN,
+      trainLossBest: false,
+      validLossBest: false,
+      trainValRatio: -3.5e-9,
+      dur: 12345.6,
+    },
+    {
+      epoch: 123456,
+      trainLoss: -0.5,
+      validLoss: 9.99e99,
+      trainLossBest: false,
+      validLossBest: true,
+      trainValRatio: NaN,
+      dur: 1e9,
+    },
+  ];
+  const header = formatHeader(200000).split('\n');
+  for (const record of records) {
+    const row = formatRow(record, false, 200000);
+    assert.equal(row.length, header[0].length, row);
+    assert.deepEqual(bars(row), bars(header[0]), row);
+    assert.deepEqual(bars(row), bars(header[1]), row);
+  }
+  assert.match(formatRow(records[0], false), /^ {4}1 \| 1\.23457e\+5\*\| 1\.0000e-12\*\| 1\.200e\+17 \|/);
+  // The epoch column grows with the run's length, header and rows alike.
+  assert.equal(formatHeader(200000).split('\n')[0].slice(0, 8), ' epoch |');
+});
+
 test("the net's messages go to its output only: the table, early stopping, loadParamsFrom", async () => {
   const { NeuralNet } = await import('../../../src/train/neural-net.js');
   const { EarlyStopping } = await import('../../../src/train/callbacks/index.js');
