@@ -142,7 +142,7 @@ export {
 } from './data/crop.js';
 export { importLandmarks } from './data/import/import-landmarks.js';
 export { readLandmarkCsv, parsePts, readPts } from './data/import/landmark-files.js';
-export { identityOf, groupSplit } from './data/group-split.js';
+export { identityOf } from './data/identity.js';
 export { generateFaces } from './data/synthetic-faces.js';
 export { writeContactSheet, contactSheetSize } from './data/contact-sheet.js';
 
