@@ -280,11 +280,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return {copy_of(x), copy_of(y), n};
   }
 
-  // trainStep(x, y, step: { learningRate, momentum, beta1, beta2, epsilon, weightDecay, stepSize, seed }, loss?)
+  // trainStep(x, y, step: { learningRate, momentum, beta1, beta2, epsilon, weightDecay, stepSize, seed }, loss?,
+  //           masks?: Float32Array[])
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     const LabelledBatch batch = labelled_batch(info);
     if (info.Length() < 3 || !info[2].IsObject()) {
-      throw Napi::TypeError::New(info.Env(), "expected (x, y, step: object, loss?: object)");
+      throw Napi::TypeError::New(info.Env(), "expected (x, y, step: object, loss?: object, masks?: Float32Array[])");
     }
     Napi::Object o = info[2].As<Napi::Object>();
     fp::StepParams step;
@@ -299,10 +300,28 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     step.step_size = static_cast<float>(number_prop(o, "stepSize"));
     const uint64_t seed = static_cast<uint64_t>(o.Get("seed").As<Napi::Number>().Int64Value());
     const fp::LossParams loss = loss_arg(info, 3);
+    // The caller's dropout masks, copied here like the batch.
+    std::shared_ptr<std::vector<std::vector<float>>> masks;
+    if (info.Length() > 4 && !info[4].IsUndefined()) {
+      if (!info[4].IsArray()) throw Napi::TypeError::New(info.Env(), "masks must be an array of Float32Array");
+      Napi::Array list = info[4].As<Napi::Array>();
+      masks = std::make_shared<std::vector<std::vector<float>>>();
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value v = list.Get(i);
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+          throw Napi::TypeError::New(info.Env(), "mask " + std::to_string(i) + " must be a Float32Array");
+        }
+        Napi::Float32Array a = v.As<Napi::Float32Array>();
+        masks->emplace_back(a.Data(), a.Data() + a.ElementLength());
+      }
+    }
     auto net = net_;
     auto value = std::make_shared<double>(0);
     Job* job = start(
-        info, [=]() { *value = net->train_step(batch.x->data(), batch.y->data(), batch.n, step, seed, loss); },
+        info,
+        [=]() {
+          *value = net->train_step(batch.x->data(), batch.y->data(), batch.n, step, seed, loss, masks.get());
+        },
         [value](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *value); });
     job->Queue();
     return job->promise();

@@ -153,6 +153,11 @@ struct Plan {
   bool dropout_on = false;
   bool update_state = false;  // training steps update batch norm's running statistics; gradients() does not
   uint64_t seed = 0;
+  // Masks given by the caller (CompileOptions.dropoutMask): one per dropout layer, in that layer's
+  // layout, filled from the caller's C, H, W order before each step that has them.
+  std::vector<memory> given_masks;
+  std::vector<memory> given_masks_user;  // the same masks in plain nchw / nc layout
+  bool masks_given = false;
   memory scratch;
   uint64_t last_used = 0;
   std::vector<std::string> impls;
@@ -188,6 +193,7 @@ struct PlanBuilder {
     dnnl::batch_normalization_forward::primitive_desc bn;
     memory mean, variance;  // batch norm in training: the batch's statistics
     std::vector<uint8_t>* mask = nullptr;
+    memory given;  // dropout: the caller's mask in this layer's layout
     bool relu_done = false;  // relu's backward already applied above a pool
     bool folded = false;     // batch norm folded into the convolution before it (inference)
   };
@@ -530,14 +536,26 @@ struct PlanBuilder {
     r.dst = memory(cur.get_desc(), eng);
     p.masks.push_back(std::make_unique<std::vector<uint8_t>>(static_cast<size_t>(float_count(cur))));
     r.mask = p.masks.back().get();
+    const memory::dims user_dims = L.in_shape.size() == 3
+                                       ? memory::dims{p.n, L.in_shape[0], L.in_shape[1], L.in_shape[2]}
+                                       : memory::dims{p.n, L.in_shape[0]};
+    p.given_masks_user.emplace_back(memory::desc(user_dims, dt::f32, L.in_shape.size() == 3 ? tag::nchw : tag::nc),
+                                    eng);
+    p.given_masks.emplace_back(cur.get_desc(), eng);
+    r.given = p.given_masks.back();
     Plan* plan = &p;
-    memory src = r.src, dst = r.dst;
+    memory src = r.src, dst = r.dst, given = r.given;
     std::vector<uint8_t>* mask = r.mask;
     const float rate = L.rate;
     const uint64_t salt = l;
-    add_fn(p.forward, L.name + ".fwd", [plan, src, dst, mask, rate, salt]() {
+    add_fn(p.forward, L.name + ".fwd", [plan, src, dst, mask, rate, salt, given]() {
       const int64_t count = float_count(src);
-      if (plan->dropout_on && rate > 0) {
+      if (plan->dropout_on && plan->masks_given) {
+        const float* s = data_of(src);
+        const float* m = data_of(given);
+        float* d = data_of(dst);
+        for (int64_t i = 0; i < count; i++) d[i] = s[i] * m[i];
+      } else if (plan->dropout_on && rate > 0) {
         fp::dropout_forward(data_of(src), data_of(dst), mask->data(), count, rate, plan->seed, salt);
       } else {
         std::memcpy(data_of(dst), data_of(src), static_cast<size_t>(count) * sizeof(float));
@@ -581,9 +599,15 @@ struct PlanBuilder {
     Plan* plan = &p;
     std::vector<uint8_t>* mask = r.mask;
     const float rate = L.rate;
-    add_fn(p.backward, L.name + ".bwd", [plan, gd, gs, mask, rate]() {
+    memory given = r.given;
+    add_fn(p.backward, L.name + ".bwd", [plan, gd, gs, mask, rate, given]() {
       const int64_t count = float_count(gd);
-      if (plan->dropout_on && rate > 0) {
+      if (plan->dropout_on && plan->masks_given) {
+        const float* g = data_of(gd);
+        const float* m = data_of(given);
+        float* d = data_of(gs);
+        for (int64_t i = 0; i < count; i++) d[i] = g[i] * m[i];
+      } else if (plan->dropout_on && rate > 0) {
         fp::dropout_backward(data_of(gd), data_of(gs), mask->data(), count, rate);
       } else {
         std::memcpy(data_of(gs), data_of(gd), static_cast<size_t>(count) * sizeof(float));
@@ -1009,6 +1033,17 @@ Plan& Network::plan(int64_t n, bool training) {
       }
       plans_.erase(oldest);
     }
+    // Parameters take the layouts the training primitives choose, whichever plan comes first: an
+    // inference plan picks other layouts (nhwc convolutions, say), and a net that predicted before it
+    // trained would then train (and predict) with other rounding than one that did not.
+    bool all_established = true;
+    for (const Param& param : params_) all_established = all_established && param.established;
+    if (!training && !all_established) {
+      Plan layouts;
+      layouts.n = n;
+      layouts.training = true;
+      PlanBuilder(*this, layouts, eng_).build();
+    }
     auto fresh = std::make_unique<Plan>();
     fresh->n = n;
     fresh->training = training;
@@ -1105,13 +1140,31 @@ double Network::evaluate_loss(const float* x, const float* y, int64_t n, const L
 }
 
 double Network::train_step(const float* x, const float* y, int64_t n, const StepParams& step, uint64_t seed,
-                           const LossParams& loss) {
+                           const LossParams& loss, const std::vector<std::vector<float>>* masks) {
   omp_set_num_threads(threads_);
   Plan& p = plan(n, true);
   std::memcpy(p.input.get_data_handle(), x, static_cast<size_t>(n * input_size_) * sizeof(float));
   p.dropout_on = true;
   p.update_state = true;
   p.seed = seed;
+  p.masks_given = masks != nullptr;
+  if (masks) {
+    if (masks->size() != p.given_masks.size()) {
+      throw std::invalid_argument("expected " + std::to_string(p.given_masks.size()) + " dropout masks, got " +
+                                  std::to_string(masks->size()));
+    }
+    for (size_t i = 0; i < masks->size(); i++) {
+      memory& user = p.given_masks_user[i];
+      const size_t count = user.get_desc().get_size() / sizeof(float);
+      if ((*masks)[i].size() != count) {
+        throw std::invalid_argument("dropout mask " + std::to_string(i) + ": expected " + std::to_string(count) +
+                                    " values, got " + std::to_string((*masks)[i].size()));
+      }
+      std::memcpy(user.get_data_handle(), (*masks)[i].data(), count * sizeof(float));
+      dnnl::reorder(user, p.given_masks[i]).execute(stream_, user, p.given_masks[i]);
+    }
+    stream_.wait();
+  }
   run_forward(p);
   const double value = run_loss(p, y, true, loss);
   run_backward(p);

@@ -93,8 +93,10 @@ class Network {
   const std::vector<Param>& params() const { return params_; }
 
   std::vector<float> predict(const float* x, int64_t n);
+  // `masks` (may be null): one dropout mask per dropout layer, n * units values in C, H, W order, each
+  // the factor a unit is multiplied by; null draws them from `seed`.
   double train_step(const float* x, const float* y, int64_t n, const StepParams& step, uint64_t seed,
-                    const LossParams& loss = {});
+                    const LossParams& loss = {}, const std::vector<std::vector<float>>* masks = nullptr);
   double evaluate_loss(const float* x, const float* y, int64_t n, const LossParams& loss = {});
   double gradients(const float* x, const float* y, int64_t n, std::vector<std::vector<float>>& out,
                    const LossParams& loss = {});

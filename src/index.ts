@@ -161,12 +161,24 @@ export {
 } from './data/crop.js';
 export { importLandmarks } from './data/import/import-landmarks.js';
 export { readLandmarkCsv, parsePts, readPts } from './data/import/landmark-files.js';
-export { identityOf, groupSplit } from './data/group-split.js';
+export { identityOf } from './data/identity.js';
 export { generateFaces } from './data/synthetic-faces.js';
 export { writeContactSheet, contactSheetSize } from './data/contact-sheet.js';
 
 // Figures and run records
 export { renderLossCurvesSvg, writeLossCurves, type LossSeries } from './plot/loss-curves.js';
-export { trainRun, type TrainRunOptions, type TrainRunResult } from './runs/train-run.js';
+export {
+  trainRun,
+  describeTrainingRows,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from './runs/train-run.js';
+export { resumeRun, type ResumeRunOptions, type ResumeRunResult } from './runs/resume-run.js';
+export {
+  trainSpecialists,
+  type TrainSpecialistsOptions,
+  type TrainSpecialistsResult,
+} from './runs/specialists.js';
+export { loadDataSource } from './data/data-source.js';
 export { RunFolder, type RunRecord } from './runs/run-folder.js';
 export { checkTrainingData } from './runs/train-run.js';

@@ -11,7 +11,7 @@ import type { EngineChoice } from '../engine/engine.js';
 import { selectEngine } from '../engine/select.js';
 import { RUN_FILES, RunFolder } from '../runs/run-folder.js';
 import { resolveTrainConfig } from '../runs/train-config.js';
-import { loadDataSource } from './data-source.js';
+import { loadDataSource } from '../data/data-source.js';
 import { type CliContext, println } from './io.js';
 import { engineOption, parsePositiveInt } from './options.js';
 import { trainRunWithProgress } from './progress.js';

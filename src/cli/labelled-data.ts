@@ -9,13 +9,13 @@ import type { KeypointDataset } from '../data/dataset.js';
 import { importLandmarks } from '../data/import/import-landmarks.js';
 import { readKaggleCsv } from '../data/kaggle-csv.js';
 import type { SchemaName } from '../data/schemas.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, fileError } from '../errors.js';
 
 async function kindOf(path: string): Promise<'file' | 'folder'> {
   try {
     return (await stat(path)).isDirectory() ? 'folder' : 'file';
-  } catch {
-    throw new ConfigError(`${path} does not exist`);
+  } catch (error) {
+    throw fileError(path, error);
   }
 }
 

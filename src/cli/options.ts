@@ -7,13 +7,7 @@ import { InvalidArgumentError, Option } from 'commander';
 
 import type { CropBox } from '../data/crop.js';
 import type { EngineChoice } from '../engine/engine.js';
-import { ENGINE_CHOICES } from '../runs/train-config.js';
-
-/** A value that may change linearly over the epochs, as the tutorial's AdjustVariable does. */
-export interface Schedule {
-  start: number;
-  stop: number;
-}
+import { ENGINE_CHOICES, type Schedule } from '../runs/train-config.js';
 
 /** `--epochs 100`: an integer >= 1. */
 export function parsePositiveInt(text: string): number {
@@ -79,26 +73,14 @@ export function parseFraction(text: string): number {
   return value;
 }
 
-/** Parses one of a fixed set of words. */
-export function oneOf<T extends string>(choices: readonly T[]): (text: string) => T {
-  return (text: string) => {
-    if (!(choices as readonly string[]).includes(text)) {
-      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}.`);
-    }
-    return text as T;
-  };
-}
-
 /**
- * `--engine auto|native|tfjs`, the same on every command. `train` passes no
- * default, so a resumed run keeps the engine its config names.
+ * `--engine auto|native|tfjs`, the same on every command. `train` passes
+ * `null` (no default), so a resumed run keeps the engine its config names.
  *
  * @example
  * command.addOption(engineOption());
  */
-export function engineOption(...args: [defaultChoice?: EngineChoice]): Option {
-  // Not a default parameter: `engineOption(undefined)` must mean "no default", not 'auto'.
-  const defaultChoice = args.length > 0 ? args[0] : 'auto';
+export function engineOption(defaultChoice: EngineChoice | null = 'auto'): Option {
   const option = new Option('--engine <name>', 'compute engine').choices(ENGINE_CHOICES);
-  return defaultChoice === undefined ? option : option.default(defaultChoice);
+  return defaultChoice === null ? option : option.default(defaultChoice);
 }

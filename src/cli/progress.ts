@@ -105,10 +105,34 @@ export class EpochProgress implements Callback {
   }
 }
 
+/** The hooks a run takes to drive a progress bar (trainRun, resumeRun and trainSpecialists all take them). */
+export interface ProgressHooks {
+  callbacks: Callback[];
+  onSplit: (rows: { train: number; valid: number }) => void;
+}
+
+/**
+ * Runs `run` with an `EpochProgress` on `stream`, told the training rows once
+ * the split is known; the bar is stopped however the run ends.
+ *
+ * @example
+ * const result = await withEpochProgress(ctx.stdout, (hooks) => resumeRun(dir, { ...hooks, log: ctx.stdout }));
+ */
+export async function withEpochProgress<T>(
+  stream: OutStream,
+  run: (hooks: ProgressHooks) => Promise<T>,
+): Promise<T> {
+  const progress = new EpochProgress({ stream });
+  try {
+    return await run({ callbacks: [progress], onSplit: (rows) => progress.setTrainRows(rows.train) });
+  } finally {
+    progress.stop();
+  }
+}
+
 /**
  * `trainRun` with an `EpochProgress` on `stream`, after the run's own
- * callbacks and told the training rows once the split is known; the bar is
- * stopped however the run ends.
+ * callbacks.
  *
  * @example
  * const result = await trainRunWithProgress({ folder, config, dataset, log: ctx.stdout }, ctx.stdout);
@@ -117,17 +141,14 @@ export async function trainRunWithProgress(
   options: TrainRunOptions,
   stream: OutStream,
 ): Promise<TrainRunResult> {
-  const progress = new EpochProgress({ stream });
-  try {
-    return await trainRun({
+  return withEpochProgress(stream, (hooks) =>
+    trainRun({
       ...options,
-      callbacks: [...(options.callbacks ?? []), progress],
+      callbacks: [...(options.callbacks ?? []), ...hooks.callbacks],
       onSplit: (rows) => {
-        progress.setTrainRows(rows.train);
+        hooks.onSplit(rows);
         options.onSplit?.(rows);
       },
-    });
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
 }

@@ -2,7 +2,7 @@
  * The CLI's one error handler: what the user did wrong gets one clear line
  * and exit code 1; anything else is a bug and gets its stack and exit code 2.
  */
-import { FacepointsError } from '../errors.js';
+import { FILE_PROBLEMS, FacepointsError } from '../errors.js';
 import { type OutStream, println } from './io.js';
 
 /** Exit codes of the facepoints command. */
@@ -16,17 +16,6 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-/** File-system errors a user causes (a wrong path), as opposed to a bug. */
-const USER_FS_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or folder',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a folder, expected a file',
-  ENOTDIR: 'a part of the path is not a folder',
-  ENOSPC: 'no space left on the device',
-  EROFS: 'read-only file system',
-};
-
 /**
  * Prints an error the way the CLI shows it and returns the exit code.
  *
@@ -39,8 +28,9 @@ export function reportError(error: unknown, stderr: OutStream): number {
     return EXIT.badInput;
   }
   const fsError = error as NodeJS.ErrnoException;
-  if (fsError && typeof fsError.code === 'string' && USER_FS_ERRORS[fsError.code] && fsError.path) {
-    println(stderr, `facepoints: error: ${fsError.path}: ${USER_FS_ERRORS[fsError.code]}`);
+  // File-system errors a user causes (a wrong path), as opposed to a bug.
+  if (fsError && typeof fsError.code === 'string' && FILE_PROBLEMS[fsError.code] && fsError.path) {
+    println(stderr, `facepoints: error: ${fsError.path} ${FILE_PROBLEMS[fsError.code]}`);
     return EXIT.badInput;
   }
   const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);

@@ -4,33 +4,27 @@ import { basename, extname, resolve } from 'node:path';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import type { KeypointDataset } from '../data/dataset.js';
 import { rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
-import { ConfigError, DataFormatError } from '../errors.js';
+import { ConfigError, DataFormatError, fileError } from '../errors.js';
 import { parseLoss, type LossSpec } from '../nn/loss.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../nn/optimizer.js';
 import { PRESET_NAMES } from '../nn/presets.js';
 import { RUN_FILES, RunFolder } from '../runs/run-folder.js';
+import { resumeRun } from '../runs/resume-run.js';
 import {
-  type TrainConfig,
+  type Schedule,
   type TrainConfigInput,
   checkConfigInput,
   resolveTrainConfig,
 } from '../runs/train-config.js';
-import { type TrainRunResult, checkTrainingData } from '../runs/train-run.js';
-import { isSynthetic, loadDataSource } from './data-source.js';
+import { type TrainRunResult, checkTrainingData, describeTrainingRows, trainRun } from '../runs/train-run.js';
+import type { NeuralNet } from '../train/neural-net.js';
+import { isSynthetic, loadDataSource } from '../data/data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
-import {
-  engineOption,
-  type Schedule,
-  parseFraction,
-  parsePositiveInt,
-  parseSchedule,
-  parseSeed,
-} from './options.js';
-import { trainRunWithProgress } from './progress.js';
+import { engineOption, parseFraction, parsePositiveInt, parseSchedule, parseSeed } from './options.js';
+import { withEpochProgress } from './progress.js';
 import { EXIT } from './report-error.js';
 
 export interface TrainOptions {
@@ -87,14 +81,14 @@ async function configInputOf(net: string): Promise<TrainConfigInput> {
   let text: string;
   try {
     text = await readFile(net, 'utf8');
-  } catch {
-    throw new ConfigError(`config file ${net} does not exist`);
+  } catch (error) {
+    throw fileError(net, error, 'config file');
   }
   try {
     return checkConfigInput(JSON.parse(text), net);
   } catch (error) {
     if (error instanceof SyntaxError)
-      throw new DataFormatError(`not valid JSON (${error.message})`, { file: net });
+      throw new DataFormatError(`not valid JSON (${error.message})`, { file: net }, { cause: error });
     throw error;
   }
 }
@@ -216,50 +210,53 @@ export async function runTrain(
   io: CliIo,
   argv: string[] = [],
 ): Promise<number> {
-  let folder: RunFolder | undefined;
-  let config: TrainConfig;
-  let dataset: KeypointDataset;
+  const started = { onTrainingStarted: (n: NeuralNet) => println(io.stdout, `engine: ${n.engineName}`) };
   if (o.resume !== undefined) {
     checkResumeOptions(o, net);
-    folder = await RunFolder.open(o.resume);
-    const saved = checkConfigInput(await folder.readConfig(), folder.file('config'));
-    config = resolveTrainConfig(withOverrides(saved, { epochs: o.epochs, engine: o.engine }));
-    dataset = await loadDataSource(config.data.source, config.schema);
-  } else {
-    const name = net ?? 'net1';
-    const input = withOverrides(await configInputOf(name), o);
-    if (!input.data?.source) {
-      throw new ConfigError('no training data: give --data FILE.csv or --data synthetic:COUNT');
-    }
-    // The data is loaded before the output folder is touched, so bad data leaves nothing behind;
-    // a CSV's header names its schema when --schema does not.
-    dataset = await loadDataSource(input.data.source, input.schema);
-    config = resolveTrainConfig({ ...input, schema: dataset.schema.name });
+    const dir = o.resume;
+    const result = await withEpochProgress(io.stdout, (hooks) =>
+      resumeRun(dir, {
+        maxEpochs: o.epochs,
+        engine: o.engine,
+        saveEvery: o.saveEvery,
+        log: io.stdout,
+        callbacks: [started, ...hooks.callbacks],
+        onSplit: hooks.onSplit,
+        command: argv,
+      }),
+    );
+    const code = reportRun(io, result.folder, result);
+    result.net.dispose();
+    return code;
   }
+  const name = net ?? 'net1';
+  const input = withOverrides(await configInputOf(name), o);
+  if (!input.data?.source) {
+    throw new ConfigError('no training data: give --data FILE.csv or --data synthetic:COUNT');
+  }
+  // The data is loaded before the output folder is touched, so bad data leaves nothing behind;
+  // a CSV's header names its schema when --schema does not.
+  const dataset = await loadDataSource(input.data.source, input.schema);
+  const config = resolveTrainConfig({ ...input, schema: dataset.schema.name });
   // Checked before the output folder is made, so unusable data leaves nothing behind.
   checkTrainingData(dataset, config);
-  if (!folder) {
-    const out = o.out ?? `runs/${basename(net ?? 'net1', '.json')}`;
-    folder = await RunFolder.create(out, { force: o.force });
-    println(
-      io.stdout,
-      `training ${config.preset ?? 'custom net'} on ${config.data.source}: ${dataset.count} rows, up to ${config.maxEpochs} epochs`,
-    );
-  } else {
-    println(io.stdout, `resuming ${folder.dir} up to epoch ${config.maxEpochs}`);
-  }
-  const result = await trainRunWithProgress(
-    {
+  const folder = await RunFolder.create(o.out ?? `runs/${basename(name, '.json')}`, { force: o.force });
+  println(
+    io.stdout,
+    `training ${config.preset ?? 'custom net'} on ${config.data.source}: ` +
+      `${describeTrainingRows(dataset, config.columns, config.data.masked)}, up to ${config.maxEpochs} epochs`,
+  );
+  const result = await withEpochProgress(io.stdout, (hooks) =>
+    trainRun({
       folder,
       config,
       dataset,
-      resume: o.resume !== undefined,
       log: io.stdout,
-      callbacks: [{ onTrainingStarted: (net) => println(io.stdout, `engine: ${net.engineName}`) }],
+      callbacks: [started, ...hooks.callbacks],
+      onSplit: hooks.onSplit,
       command: argv,
       saveEvery: o.saveEvery,
-    },
-    io.stdout,
+    }),
   );
   const code = reportRun(io, folder, result);
   result.net.dispose();
@@ -284,7 +281,7 @@ export function trainCommand(ctx: CliContext): Command {
       ]),
     )
     .option('--epochs <n>', "train up to this epoch (default: the preset's)", parsePositiveInt)
-    .addOption(engineOption(undefined))
+    .addOption(engineOption(null))
     .option('--seed <n>', 'seed of init, split, shuffling, flips and dropout (default 42)', parseSeed)
     .option('--out <dir>', 'run folder (default runs/NET); must be empty unless --force')
     .option('--resume <dir>', 'go on training the run in DIR from its last model')

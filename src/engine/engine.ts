@@ -114,12 +114,33 @@ export interface Network {
   dispose(): void;
 }
 
+/**
+ * Draws one dropout layer's mask for one training step: `count` values, the
+ * batch's units in sample, C, H, W order, each the factor its unit is
+ * multiplied by (inverted dropout: 0 when dropped, 1 / (1 - rate) when kept).
+ * Forward and backward both multiply by it.
+ */
+export type DropoutMaskFn = (seed: number, layer: string, rate: number, count: number) => Float32Array;
+
 /** Options when compiling a network. */
 export interface CompileOptions {
   /** Threads to use where the engine supports it (default: all cores). */
   threads?: number;
   /** The update rule of `trainStep` (default 'nesterov'). */
   optimizer?: OptimizerName;
+  /**
+   * Where trainStep's dropout masks come from, called once per dropout layer
+   * and step with the step's `dropoutSeed`. By default each engine draws its
+   * own (seeded, so a resumed run repeats them, but not the same on two
+   * engines); give the same function to two engines, and to the float64
+   * reference in test/reference, to compare their training steps with dropout.
+   *
+   * @example
+   * import { dropoutMask } from './tfjs/dropout-mask.js';
+   * const a = await tfjsEngine.compile(spec, { dropoutMask });
+   * const b = await nativeEngine.compile(spec, { dropoutMask }); // same masks, same step
+   */
+  dropoutMask?: DropoutMaskFn;
 }
 
 /**

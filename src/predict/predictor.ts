@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 
 import { type KeypointSchema, getSchema } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
-import { ConfigError, ModelFileError } from '../errors.js';
+import { ConfigError, ModelFileError, fileProblem } from '../errors.js';
 import type { ModelMetadata } from '../runs/train-run.js';
 import { NeuralNet } from '../train/neural-net.js';
 
@@ -158,8 +158,8 @@ export async function loadPredictor(
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
-  } catch {
-    throw new ModelFileError(path, 'no such file');
+  } catch (error) {
+    throw new ModelFileError(path, fileProblem(error), { cause: error });
   }
   if (!isFolder) return single(await loadModel(path, options));
   const has = (name: string) =>

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import { ConfigError, DataFormatError } from '../errors.js';
+import { ConfigError, DataFormatError, fileError } from '../errors.js';
 import { processIsAlive, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-write.js';
 import { makeFolder, outputErrorOf } from '../io/output-error.js';
 import { type EpochRecord, historyFromJson, historyToJson } from '../train/history.js';
@@ -98,23 +98,15 @@ export const FACEPOINTS_VERSION = packageVersion();
 /** Staging folders are named `.facepoints-new-run.PID`. */
 const STAGING_PREFIX = '.facepoints-new-run.';
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ConfigError(`${path} does not exist: is this a facepoints run folder?`);
+      throw new ConfigError(`${path} does not exist: is this a facepoints run folder?`, { cause: error });
     }
-    throw error;
+    throw fileError(path, error);
   }
   try {
     return JSON.parse(text);
@@ -180,12 +172,21 @@ export class RunFolder {
   /** Opens an existing run folder (for --resume or plotting); it must hold config.json. */
   static async open(dir: string): Promise<RunFolder> {
     const path = resolve(dir);
-    if (!(await isDirectory(path))) throw new ConfigError(`run folder ${dir} does not exist`);
+    let info;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      throw fileError(dir, error, 'run folder');
+    }
+    if (!info.isDirectory()) throw new ConfigError(`run folder ${dir} is a file, expected a folder`);
     const folder = new RunFolder(path);
     try {
       await stat(folder.file('config'));
-    } catch {
-      throw new ConfigError(`${dir} is not a facepoints run folder: it has no ${RUN_FILES.config}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(folder.file('config'), error);
+      throw new ConfigError(`${dir} is not a facepoints run folder: it has no ${RUN_FILES.config}`, {
+        cause: error,
+      });
     }
     return folder;
   }

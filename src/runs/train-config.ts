@@ -11,10 +11,16 @@ import { ADAM_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../nn/optimi
 import { PRESET_NAMES, type PresetName, presetSpec, presetTraining } from '../nn/presets.js';
 import { type NetworkSpec, resolveSpec } from '../nn/spec.js';
 
-/** A value set linearly from start to stop over the epochs (start === stop: constant). */
+/**
+ * A value set linearly from start to stop over the epochs (start === stop:
+ * constant). `from` is set when a resumed run was given a new maxEpochs: after
+ * `from.epoch` the value goes linearly from `from.value` to `stop` over the
+ * remaining epochs (see AdjustVariable).
+ */
 export interface Schedule {
   start: number;
   stop: number;
+  from?: { epoch: number; value: number };
 }
 
 export interface TrainConfig {
@@ -99,6 +105,20 @@ function checkSchedule(where: string, key: string, value: unknown): Schedule {
     s.stop < 0
   ) {
     fail(where, key, '{ "start": number >= 0, "stop": number >= 0 }', value);
+  }
+  if (s.from !== undefined) {
+    const f = s.from;
+    if (
+      typeof f !== 'object' ||
+      f === null ||
+      !Number.isInteger(f.epoch) ||
+      f.epoch < 0 ||
+      !Number.isFinite(f.value) ||
+      f.value < 0
+    ) {
+      fail(where, `${key}.from`, '{ "epoch": whole number >= 0, "value": number >= 0 }', s.from);
+    }
+    return { start: s.start, stop: s.stop, from: { epoch: f.epoch, value: f.value } };
   }
   return { start: s.start, stop: s.stop };
 }

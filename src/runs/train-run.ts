@@ -23,7 +23,8 @@ import type { Callback } from '../train/callbacks/types.js';
 import { TrainingDivergedError } from '../train/diverged-error.js';
 import { FlipBatchIterator } from '../train/flip-batch-iterator.js';
 import type { EpochRecord } from '../train/history.js';
-import { writeModelFile } from '../train/model-file-node.js';
+import type { ModelContent } from '../train/model-file.js';
+import { readModelFile, writeModelFile } from '../train/model-file-node.js';
 import { NeuralNet } from '../train/neural-net.js';
 import { TrainSplit } from '../train/train-split.js';
 import type { NamedTensor } from '../engine/engine.js';
@@ -37,7 +38,7 @@ import {
   type RunStatus,
   summariseTimings,
 } from './run-folder.js';
-import type { TrainConfig } from './train-config.js';
+import type { Schedule, TrainConfig } from './train-config.js';
 
 /** What a model file's metadata says about its outputs; predict, evaluate and submit read it. */
 export interface ModelMetadata {
@@ -70,6 +71,8 @@ export interface TrainRunOptions {
 
 export interface TrainRunResult {
   net: NeuralNet;
+  /** The config the run trained with (on resume with a new maxEpochs, its schedules' continuation). */
+  config: TrainConfig;
   record: RunRecord;
   /** The rows and targets the net trained on. */
   data: { images: Float32Array; targets: Float32Array; count: number; groups?: string[] };
@@ -144,6 +147,30 @@ export function checkTrainingData(dataset: KeypointDataset, config: TrainConfig)
       throw new ConfigError(`${what}, keeping each identity (Group) on one side, fails: ${error.message}`);
     }
   }
+}
+
+/**
+ * One line on the rows a run trains on, for the log: how many the data has,
+ * how many are complete in `columns`, and which are used.
+ *
+ * @example
+ * describeTrainingRows(dataset, config.columns, false); // '400 rows, 120 complete: training on 120; --masked keeps all'
+ */
+export function describeTrainingRows(
+  dataset: KeypointDataset,
+  columns: readonly string[],
+  masked: boolean,
+): string {
+  const index = columnIndex(dataset, columns);
+  const width = dataset.schema.columns.length;
+  let complete = 0;
+  for (let r = 0; r < dataset.count; r++) {
+    if (index.every((i) => !Number.isNaN(dataset.targets[r * width + i]))) complete++;
+  }
+  const rows = `${dataset.count} row${dataset.count === 1 ? '' : 's'}`;
+  if (complete === dataset.count) return rows;
+  if (masked) return `${rows}, ${complete} complete: training on all ${dataset.count} with the masked loss`;
+  return `${rows}, ${complete} complete: training on ${complete}; --masked keeps all`;
 }
 
 /** The images and the `columns` targets of the rows {@link trainingRows} picks. */
@@ -360,6 +387,49 @@ function diskFullError(
   );
 }
 
+function isScheduled(schedule: Schedule): boolean {
+  return (
+    schedule.start !== schedule.stop || (schedule.from !== undefined && schedule.from.value !== schedule.stop)
+  );
+}
+
+const VARIABLE_OF = {
+  learningRate: 'updateLearningRate',
+  momentum: 'updateMomentum',
+  beta1: 'updateBeta1',
+  beta2: 'updateBeta2',
+  epsilon: 'updateEpsilon',
+} as const;
+
+/**
+ * A resumed run given another maxEpochs than its model was trained for: each
+ * schedule goes on from the value it had reached to its stop value over the
+ * new remaining epochs (no jump back to where a longer linspace would be),
+ * and the log says so. Unchanged when maxEpochs is the same.
+ */
+function continueSchedules(config: TrainConfig, saved: ModelContent, log?: TextSink): TrainConfig {
+  const before = saved.training.maxEpochs;
+  if (before === config.maxEpochs) return config;
+  const epoch = saved.history.length ? saved.history[saved.history.length - 1].epoch : 0;
+  if (config.maxEpochs <= epoch) {
+    throw new ConfigError(
+      `the run has already trained ${epoch} epochs: give more than ${epoch} epochs to go on (it was set to ${before})`,
+    );
+  }
+  const next = { ...config };
+  for (const key of ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon'] as const) {
+    const schedule = config[key];
+    if (!schedule || !isScheduled(schedule)) continue;
+    const value = saved.variables[VARIABLE_OF[key]] ?? schedule.stop;
+    next[key] = { start: schedule.start, stop: schedule.stop, from: { epoch, value } };
+    log?.write(
+      `${key === 'learningRate' ? 'learning rate' : key}: goes on from ${value.toPrecision(6)} after epoch ${epoch} ` +
+        `to ${schedule.stop} at epoch ${config.maxEpochs} (the run was set to ${before} epochs)\n`,
+    );
+  }
+  return next;
+}
+
 function newRecord(config: TrainConfig, data: DataFingerprint): RunRecord {
   return {
     facepointsVersion: FACEPOINTS_VERSION,
@@ -383,10 +453,12 @@ function newRecord(config: TrainConfig, data: DataFingerprint): RunRecord {
  * const { net, record } = await trainRun({ folder, config, dataset: generateFaces({ count: 500, seed: 1, schema: 'kaggle15' }), log: process.stdout });
  */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
-  const { folder, config } = options;
+  const { folder } = options;
+  let config = options.config;
   const data = selectTrainingData(options.dataset, config.columns, config.data.masked);
   const fingerprint = fingerprintData({ ...data, schema: config.schema, source: config.data.source });
   let record: RunRecord;
+  let saved: ModelContent | undefined;
   if (options.resume) {
     await folder.removeStaleFiles();
     if (!(await folder.exists('lastModel'))) {
@@ -401,11 +473,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           `now ${fingerprint.count} rows, ${fingerprint.sha256.slice(0, 12)}): resume needs the same data`,
       );
     }
+    saved = await readModelFile(folder.file('lastModel'));
+    config = continueSchedules(config, saved, options.log);
   } else {
     record = newRecord(config, fingerprint);
   }
   try {
-    return await trainInFolder(options, data, record);
+    return await trainInFolder({ ...options, config }, data, record, saved);
   } catch (error) {
     // A new run staged over an earlier one that failed before its first save: the earlier run stays.
     await folder.discard();
@@ -417,6 +491,7 @@ async function trainInFolder(
   options: TrainRunOptions,
   data: TrainRunResult['data'],
   record: RunRecord,
+  saved: ModelContent | undefined,
 ): Promise<TrainRunResult> {
   const { folder, config } = options;
   // Written on resume too: a resumed run may train to a new maxEpochs.
@@ -453,8 +528,8 @@ async function trainInFolder(
     updateEpsilon: config.epsilon,
   };
   for (const [variable, schedule] of Object.entries(schedules)) {
-    if (schedule && schedule.start !== schedule.stop) {
-      callbacks.push(new AdjustVariable(variable, schedule.start, schedule.stop));
+    if (schedule && isScheduled(schedule)) {
+      callbacks.push(new AdjustVariable(variable, schedule.start, schedule.stop, schedule.from));
     }
   }
   if (config.patience !== null)
@@ -477,10 +552,13 @@ async function trainInFolder(
     trainSplit: config.validSize > 0 ? new TrainSplit({ evalSize: config.validSize }) : null,
     verbose: 0,
     metadata: { ...metadata },
+    // The net's own messages (early stopping, the Ctrl-C notice) go where the table goes, or nowhere.
+    output: options.log ?? { write: () => true },
   };
   let net: NeuralNet;
-  if (options.resume) {
-    net = await NeuralNet.load(folder.file('lastModel'), common);
+  if (saved) {
+    net = NeuralNet.fromModelContent(saved, common);
+    await net.initialize();
   } else {
     net = new NeuralNet({
       ...common,
@@ -514,5 +592,5 @@ async function trainInFolder(
     if (error instanceof OutputError && isDiskFull(error)) throw diskFullError(error, folder, kept, net);
     throw error;
   }
-  return { net, record, data };
+  return { net, record, data, config };
 }

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { ModelFileError } from '../errors.js';
+import { ModelFileError, fileProblem } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { parseModelFile, serializeModelFile, type ModelContent } from './model-file.js';
 
@@ -31,11 +31,7 @@ export async function readModelFile(path: string): Promise<ModelContent> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelFileError(
-      path,
-      code === 'ENOENT' ? 'no such file' : `cannot read: ${(error as Error).message}`,
-    );
+    throw new ModelFileError(path, fileProblem(error), { cause: error });
   }
   return parseModelFile(bytes, path);
 }

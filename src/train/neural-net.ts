@@ -23,7 +23,7 @@ import { Rng } from '../random/rng.js';
 import { BatchIterator, type BatchContext } from './batch-iterator.js';
 import { callbackFromConfig } from './callbacks/index.js';
 import { TrainingDivergedError } from './diverged-error.js';
-import { PrintLog } from './callbacks/print-log.js';
+import { PrintLog, type TextSink, defaultTextSink } from './callbacks/print-log.js';
 import type { BatchInfo, Callback, CallbackLike, StopReason } from './callbacks/types.js';
 import { batchIteratorFromConfig } from './flip-batch-iterator.js';
 import { makeEpochRecord, type EpochRecord } from './history.js';
@@ -87,6 +87,13 @@ export interface NeuralNetOptions {
   handleInterrupt?: boolean;
   /** Free-form data saved with the net, e.g. `{ schema: 'kaggle15' }`. */
   metadata?: Record<string, unknown>;
+  /**
+   * Where the net's own messages go: the table when verbose (a PrintLog
+   * without a stream), early stopping's and loadParamsFrom's reports, the
+   * Ctrl-C notice. The library prints nothing else. Default: process.stdout
+   * in Node, console.log elsewhere.
+   */
+  output?: TextSink;
 }
 
 /** Options of `NeuralNet.load`: any constructor option overrides what the file says. */
@@ -136,6 +143,8 @@ export class NeuralNet {
   trainSplit: TrainSplit | null;
   metadata: Record<string, unknown>;
   handleInterrupt: boolean;
+  /** Where the net's messages go (see NeuralNetOptions.output). */
+  output: TextSink;
   /** One record per finished epoch (nolearn's `train_history_`). */
   trainHistory: EpochRecord[] = [];
   /**
@@ -185,6 +194,7 @@ export class NeuralNet {
       options.trainSplit === undefined ? new TrainSplit({ evalSize: 0.2 }) : options.trainSplit;
     this.metadata = { ...(options.metadata ?? {}) };
     this.handleInterrupt = options.handleInterrupt ?? true;
+    this.output = options.output ?? defaultTextSink();
     this.update = checkOptimizerName(options.update ?? 'nesterov', 'update');
     this.loss = resolveLoss(options.loss);
     const wrongRule =
@@ -593,9 +603,9 @@ export class NeuralNet {
     this.lastParamsReport = report;
     if (this.verbose > 0) {
       for (const c of report.copied)
-        console.log(`Loaded parameters to layer '${c.layer}' (from '${c.from}', ${c.shapes}).`);
+        this.output.write(`Loaded parameters to layer '${c.layer}' (from '${c.from}', ${c.shapes}).\n`);
       for (const s of report.skipped)
-        console.log(`Could not load parameters to layer '${s.layer}': ${s.reason}.`);
+        this.output.write(`Could not load parameters to layer '${s.layer}': ${s.reason}.\n`);
     }
     return report.copied.map((c) => c.layer);
   }
@@ -731,7 +741,7 @@ function installInterruptHandler(net: NeuralNet): () => void {
   const handler = () => {
     presses++;
     if (presses === 1) {
-      proc.stderr?.write('\nStopping after the current batch (Ctrl-C again to quit at once)...\n');
+      net.output.write('\nStopping after the current batch (Ctrl-C again to quit at once)...\n');
       net.requestStop('interrupted');
     } else {
       proc.exit(130);

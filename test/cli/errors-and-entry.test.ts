@@ -52,7 +52,7 @@ test('our errors give one line and exit 1; a bug gives its stack and exit 2', ()
   out = '';
   const enoent = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: 'x.csv' });
   assert.equal(reportError(enoent, sink), 1);
-  assert.equal(out, 'facepoints: error: x.csv: no such file or folder\n');
+  assert.equal(out, 'facepoints: error: x.csv does not exist\n');
   out = '';
   assert.equal(reportError(new TypeError('undefined is not a function'), sink), 2);
   assert.match(out, /unexpected error .*\n.*TypeError: undefined is not a function\n\s+at /);

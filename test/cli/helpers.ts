@@ -28,11 +28,12 @@ export async function runCli(...args: string[]): Promise<CliResult> {
 
 /**
  * Trains a small net1 through the CLI (`train net1 --data synthetic:FACES`,
- * tfjs, batch 32) into `out` and returns the path of its best model.
+ * batch 32, tfjs unless `engine` says otherwise) into `out` and returns the
+ * path of its best model.
  */
 export async function trainSmallModel(
   out: string,
-  options: { faces: number; epochs: number },
+  options: { faces: number; epochs: number; engine?: 'tfjs' | 'native' },
 ): Promise<string> {
   const trained = await runCli(
     'train',
@@ -40,7 +41,7 @@ export async function trainSmallModel(
     '--data',
     `synthetic:${options.faces}`,
     '--engine',
-    'tfjs',
+    options.engine ?? 'tfjs',
     '--epochs',
     String(options.epochs),
     '--batch-size',

@@ -46,7 +46,7 @@ test('Ctrl-C stops after the current batch, saves a resumable run and exits 130'
   const out = join(root, 'stopped');
   const stopped = await trainAndInterrupt(out);
   assert.equal(stopped.code, 130, stopped.stderr);
-  assert.match(stopped.stderr, /Stopping after the current batch/);
+  assert.match(stopped.stdout, /Stopping after the current batch/);
   assert.match(stopped.stderr, /stopped at epoch \d+; go on with: facepoints train --resume /);
   const record = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
   assert.equal(record.status, 'interrupted');

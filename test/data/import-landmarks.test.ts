@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { cropToFrame, faceCropBox, pointsToFrame } from '../../src/data/crop.js';
-import { groupSplit } from '../../src/data/group-split.js';
+import { TrainSplit } from '../../src/train/train-split.js';
 import { importLandmarks } from '../../src/data/import/import-landmarks.js';
 import { parsePts, readLandmarkCsv } from '../../src/data/import/landmark-files.js';
 import { readKaggleCsv, writeKaggleCsv } from '../../src/data/kaggle-csv.js';
@@ -194,7 +194,7 @@ test('the shared Udacity data: 3075 + 685 faces, eyes inside the frame on the ex
     }
     assert.ok(sq / 9216 - (sum / 9216) ** 2 > 0.001);
   }
-  const split = groupSplit(train.groups!, { evalSize: 0.2, seed: 1 });
+  const split = new TrainSplit({ evalSize: 0.2, seed: 1 }).split(train.count, { groups: train.groups });
   const trainIds = new Set(Array.from(split.train, (r) => train.groups![r]));
   assert.ok(Array.from(split.valid).every((r) => !trainIds.has(train.groups![r])));
   assert.ok(split.valid.length > 500 && split.valid.length < 800);

@@ -167,6 +167,66 @@ test('reads test.csv and names bad image ids', async () => {
   await assert.rejects(readKaggleTestCsv(bad), /line 3, column ImageId/);
 });
 
+test('a blank line between rows fails naming it; blank lines at the end are fine', async () => {
+  const rng = new Rng(6);
+  const gap = await csvFile('bad-gap.csv', [HEADER, rowText(rng), '', rowText(rng)]);
+  await assert.rejects(readKaggleCsv(gap), (error: unknown) => {
+    assert.ok(error instanceof DataFormatError);
+    assert.equal(error.line, 3);
+    assert.match(error.message, /^bad-gap\.csv, line 3: empty line inside the data/);
+    return true;
+  });
+  const trailing = await csvFile('trailing.csv', [HEADER, rowText(rng), '', '']);
+  assert.equal((await readKaggleCsv(trailing)).count, 1);
+});
+
+test('a row with too many or too few fields fails naming the line and the field', async () => {
+  const rng = new Rng(7);
+  const extra = await csvFile('bad-extra.csv', [HEADER, rowText(rng), `${rowText(rng)},5`]);
+  await assert.rejects(
+    readKaggleCsv(extra),
+    /: bad-extra\.csv, line 3, column 32: row has 32 fields, expected 31/,
+  );
+  const short = await csvFile('bad-short.csv', [HEADER, rowText(rng).split(',').slice(1).join(',')]);
+  await assert.rejects(
+    readKaggleCsv(short),
+    /: bad-short\.csv, line 2, column Image: row has 30 fields, expected 31/,
+  );
+});
+
+test('an empty file fails saying a header was expected', async () => {
+  const empty = join(dir, 'empty.csv');
+  await writeFile(empty, '');
+  await assert.rejects(readKaggleCsv(empty), /: empty\.csv, line 1: empty file, expected a header line/);
+  await assert.rejects(
+    readKaggleTestCsv(empty),
+    /: empty\.csv, line 1: empty file, expected the header "ImageId,Image"/,
+  );
+});
+
+test('test.csv: a wrong header and rows of the wrong field count fail naming the line', async () => {
+  const rng = new Rng(8);
+  const header = await csvFile('bad-test-header.csv', ['Id,Pixels', `1,${pixelsText(rng)}`]);
+  await assert.rejects(
+    readKaggleTestCsv(header),
+    /: bad-test-header\.csv, line 1: header is "Id,Pixels", expected "ImageId,Image"/,
+  );
+  const extra = await csvFile('bad-test-fields.csv', [
+    'ImageId,Image',
+    `1,${pixelsText(rng)}`,
+    `2,${pixelsText(rng)},9`,
+  ]);
+  await assert.rejects(
+    readKaggleTestCsv(extra),
+    /: bad-test-fields\.csv, line 3, column 3: row has 3 fields, expected 2 \(ImageId,Image\)/,
+  );
+  const missing = await csvFile('bad-test-short.csv', ['ImageId,Image', '1']);
+  await assert.rejects(
+    readKaggleTestCsv(missing),
+    /: bad-test-short\.csv, line 2, column Image: row has 1 fields, expected 2/,
+  );
+});
+
 test('the real labels-only training file: 7049 rows, 2140 complete, README counts', async (t) => {
   const path = join(SHARED_DATA, 'kaggle', 'training_labels_only.csv');
   if (!existsSync(path)) return t.skip(`no shared data at ${path}`);

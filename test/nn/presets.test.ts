@@ -38,21 +38,40 @@ test('layers carry the tutorial names and shapes', () => {
       'hidden4',
       'dropout4',
       'hidden5',
-      'dropout5',
       'output',
     ],
   );
+  // The tutorial's dropout: 0.1 / 0.2 / 0.3 after the pools, 0.5 after hidden4 only.
+  for (const name of ['net6', 'net7'] as const) {
+    const spec = resolveSpec(presetSpec(name, 30));
+    assert.deepEqual(
+      spec.layers.filter((l) => l.kind === 'dropout').map((l) => [l.name, (l as { rate: number }).rate]),
+      [
+        ['dropout1', 0.1],
+        ['dropout2', 0.2],
+        ['dropout3', 0.3],
+        ['dropout4', 0.5],
+      ],
+      name,
+    );
+    const names = spec.layers.map((l) => l.name);
+    assert.equal(
+      names[names.indexOf('hidden5') + 1],
+      'output',
+      `${name}: nothing between hidden5 and output`,
+    );
+  }
+  // net6 without its dropout layers is net5, layer for layer.
   assert.deepEqual(
-    net6.layers.filter((l) => l.kind === 'dropout').map((l) => (l as { rate: number }).rate),
-    [0.1, 0.2, 0.3, 0.5, 0.5],
+    presetSpec('net6', 30).layers.filter((l) => l.kind !== 'dropout'),
+    presetSpec('net5', 30).layers,
   );
   const net2 = resolveSpec(presetSpec('net2', 30));
   assert.deepEqual(net2.layers.find((l) => l.name === 'pool3')!.outputShape, [128, 11, 11]);
   assert.deepEqual(net2.layers.find((l) => l.name === 'hidden4')!.params[0].shape, [128 * 11 * 11, 500]);
-  assert.equal(
-    (resolveSpec(presetSpec('net7', 30)).layers.find((l) => l.name === 'hidden5') as { units: number }).units,
-    1000,
-  );
+  const net7 = resolveSpec(presetSpec('net7', 30));
+  for (const hidden of ['hidden4', 'hidden5'])
+    assert.equal((net7.layers.find((l) => l.name === hidden) as { units: number }).units, 1000, hidden);
   assert.throws(() => presetSpec('net8', 30), ConfigError);
   assert.throws(() => presetSpec('net2', 0), ConfigError);
 });
@@ -70,7 +89,15 @@ test('training setups: constant for net1-3, schedules from net4, flips for net3/
     PRESET_NAMES.map((n) => presetTraining(n).flip),
     [false, false, true, false, true, true, true],
   );
-  assert.equal(presetTraining('net7').earlyStoppingPatience, 200);
+  // net7 is kfkd.py's final recipe: flips, both schedules, early stopping with patience 200, 3000 epochs.
+  assert.deepEqual(presetTraining('net7'), {
+    maxEpochs: 3000,
+    learningRate: { start: 0.03, stop: 0.0001 },
+    momentum: { start: 0.9, stop: 0.999 },
+    flip: true,
+    earlyStoppingPatience: 200,
+  });
+  assert.equal(presetTraining('net6').maxEpochs, 3000);
 
   const options = presetNetOptions('net7', { outputs: 30, flipPairs: kaggle15.columnFlipPairs });
   assert.ok(options.batchIteratorTrain instanceof FlipBatchIterator);

@@ -76,7 +76,7 @@ test('loadPredictor: a specialists folder merges its models into schema column o
 test('loadPredictor names the path it cannot use', async () => {
   await assert.rejects(loadPredictor(join(dir, 'none.fpm')), (e: unknown) => {
     assert.ok(e instanceof ModelFileError);
-    assert.match(e.message, /none\.fpm: no such file/);
+    assert.match(e.message, /none\.fpm: does not exist/);
     return true;
   });
   await mkdir(join(dir, 'empty'));

@@ -553,3 +553,30 @@ export function elementwiseMismatch(
   if (worst < 0) return undefined;
   return `element ${worst}: ${actual[worst]} vs ${expected[worst]} (tolerance abs ${tolerance.abs} + rel ${tolerance.rel})`;
 }
+
+/**
+ * numpy's allclose, element by element: every |actual - expected| must be at
+ * most atol + rtol * |expected|. Unlike {@link relativeError}, a small element
+ * is not excused by a large one elsewhere in the tensor.
+ *
+ * @returns a description of the worst element when some element is off, else undefined.
+ */
+export function notClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: { rtol: number; atol: number },
+): string | undefined {
+  if (actual.length !== expected.length) return `${actual.length} values, expected ${expected.length}`;
+  let worst = -1;
+  let worstRatio = 1;
+  for (let i = 0; i < expected.length; i++) {
+    const allowed = tolerance.atol + tolerance.rtol * Math.abs(expected[i]);
+    const ratio = Math.abs(actual[i] - expected[i]) / allowed;
+    if (!(ratio <= worstRatio)) {
+      worst = i;
+      worstRatio = ratio;
+    }
+  }
+  if (worst < 0) return undefined;
+  return `element ${worst}: ${actual[worst]} vs ${expected[worst]} (${worstRatio.toPrecision(3)} x the tolerance)`;
+}

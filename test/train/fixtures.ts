@@ -1,15 +1,24 @@
 // Small nets and data for NeuralNet tests: 1x12x12 images, so a fit of a few
-// epochs takes well under a second on the tfjs wasm engine.
+// epochs takes well under a second on either engine. The suites run on both
+// engines (see ../engines.ts).
 import type { Engine, NamedTensor } from '../../src/engine/engine.js';
-import { createTfjsEngine } from '../../src/engine/tfjs/tfjs-engine.js';
+import { selectEngine } from '../../src/engine/select.js';
 import type { NetworkSpec } from '../../src/nn/spec.js';
 import { Rng } from '../../src/random/rng.js';
+import type { EngineName } from '../engines.js';
 
-let engine: Promise<Engine> | undefined;
-/** One tfjs engine for the whole test file. */
+export { ENGINES, type EngineName } from '../engines.js';
+
+const engines = new Map<EngineName, Promise<Engine>>();
+/** One engine of each kind for the whole test file. */
+export function engineFor(name: EngineName): Promise<Engine> {
+  if (!engines.has(name)) engines.set(name, selectEngine(name));
+  return engines.get(name)!;
+}
+
+/** The tfjs engine, for tests of tfjs itself. */
 export function tfjsEngine(): Promise<Engine> {
-  engine ??= createTfjsEngine();
-  return engine;
+  return engineFor('tfjs');
 }
 
 /** A conv net with every layer kind, 6 outputs (3 keypoints). */

@@ -101,7 +101,7 @@ test('files are written atomically and a bad file is reported without being touc
     );
     assert.deepEqual(await readFile(path), bad, 'the file is byte-identical after the failed load');
   }
-  await assert.rejects(readModelFile(join(dir, 'missing.fpm')), /missing\.fpm: no such file/);
+  await assert.rejects(readModelFile(join(dir, 'missing.fpm')), /missing\.fpm: does not exist/);
 });
 
 test('format version 1 while a net trains as before; 2 with Adam or another loss; Adam state is checked', () => {

@@ -9,7 +9,7 @@ import { ConfigError, DataFormatError } from '../../errors.js';
 import { Rng } from '../../random/rng.js';
 import { cropToFrame, decodeImage, faceCropBox, jitterBox, pointsToFrame, type CropJitter } from '../crop.js';
 import { PIXELS_PER_IMAGE, type KeypointDataset } from '../dataset.js';
-import { identityOf } from '../group-split.js';
+import { identityOf } from '../identity.js';
 import { coordinateRange, scaleTarget } from '../scaling.js';
 import { getSchema, mapIbug68ToKaggle15, type SchemaName } from '../schemas.js';
 import { placeOfValue, readLandmarkCsv, readPtsRecord, type LandmarkRecord } from './landmark-files.js';
@@ -111,7 +111,7 @@ async function forEachLimited(n: number, limit: number, work: (i: number) => Pro
 
 /**
  * Imports images with landmarks. ids are the image file names and groups
- * their identities (`identityOf`), so `groupSplit` keeps each person on one
+ * their identities (`identityOf`), so the training split keeps each person on one
  * side of a split. Write the result with `writeKaggleCsv` so later tools read
  * one format.
  *

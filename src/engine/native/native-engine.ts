@@ -31,7 +31,14 @@ import {
   type OptimizerName,
 } from '../../nn/optimizer.js';
 
-import type { CompileOptions, Engine, NamedTensor, Network, TrainStepOptions } from '../engine.js';
+import type {
+  CompileOptions,
+  DropoutMaskFn,
+  Engine,
+  NamedTensor,
+  Network,
+  TrainStepOptions,
+} from '../engine.js';
 
 /**
  * The addon reads the resolved layers themselves (see parse_layer in
@@ -65,7 +72,13 @@ const SLOT = { value: 0, velocity: 1, second: 2 } as const;
 
 interface AddonNetwork {
   predict(x: Float32Array): Promise<Float32Array>;
-  trainStep(x: Float32Array, y: Float32Array, step: AddonStep, loss: AddonLoss): Promise<number>;
+  trainStep(
+    x: Float32Array,
+    y: Float32Array,
+    step: AddonStep,
+    loss: AddonLoss,
+    masks?: Float32Array[],
+  ): Promise<number>;
   evaluateLoss(x: Float32Array, y: Float32Array, loss: AddonLoss): Promise<number>;
   gradients(
     x: Float32Array,
@@ -172,7 +185,7 @@ export async function loadNativeEngine(options: { threads?: number } = {}): Prom
         checkThreads(compileOptions.threads, 'compile') ?? engineThreads ?? addon.defaultThreads;
       const optimizer = checkOptimizerName(compileOptions.optimizer ?? 'nesterov', 'compile: optimizer');
       const handle = new addon.NativeNetwork(toAddonLayers(resolved), threads, optimizer);
-      return new NativeNetwork(resolved, handle, threads, optimizer);
+      return new NativeNetwork(resolved, handle, threads, optimizer, compileOptions.dropoutMask);
     },
   };
 }
@@ -233,6 +246,8 @@ export class NativeNetwork implements Network {
     /** Threads (OpenMP team size) this network computes with. */
     readonly threads: number,
     readonly optimizer: OptimizerName = 'nesterov',
+    /** The caller's dropout masks (CompileOptions.dropoutMask); default: the addon draws its own. */
+    private readonly dropoutMask?: DropoutMaskFn,
   ) {
     this.params = [];
     this.states = [];
@@ -323,7 +338,24 @@ export class NativeNetwork implements Network {
             stepSize: adamStepSize(h.learningRate, h.beta1, h.beta2, t),
           };
     step.seed = Math.trunc(dropoutSeed);
-    return this.run(([xs, ys]) => this.handle.trainStep(xs, ys, step, loss), [x, y]);
+    const masks = this.dropoutMask ? this.masksFor(x.length / this.spec.inputSize, dropoutSeed) : undefined;
+    return this.run(
+      ([xs, ys, ...given]) => this.handle.trainStep(xs, ys, step, loss, masks ? given : undefined),
+      [x, y, ...(masks ?? [])],
+    );
+  }
+
+  /** One mask per dropout layer from the caller's function, checked. */
+  private masksFor(n: number, seed: number): Float32Array[] {
+    return this.spec.layers.flatMap((layer) => {
+      if (layer.kind !== 'dropout') return [];
+      const count = n * layer.outputShape.reduce((a, b) => a * b, 1);
+      const mask = this.dropoutMask!(seed, layer.name, layer.rate, count);
+      if (!(mask instanceof Float32Array) || mask.length !== count) {
+        throw new ShapeError(layer.name, `dropoutMask gave ${mask?.length} values, expected ${count}`);
+      }
+      return [mask];
+    });
   }
 
   async evaluateLoss(x: Float32Array, y: Float32Array, loss?: LossSpec): Promise<number> {

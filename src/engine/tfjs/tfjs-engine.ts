@@ -43,7 +43,7 @@ class TfjsEngine implements Engine {
     const resolved = resolveSpec(spec);
     const optimizer = checkOptimizerName(options.optimizer ?? 'nesterov', 'compile: optimizer');
     if (tf.getBackend() !== this.backend) await tf.setBackend(this.backend);
-    return new TfjsNetwork(resolved, this.name, this.backend, optimizer);
+    return new TfjsNetwork(resolved, this.name, this.backend, optimizer, options.dropoutMask);
   }
 }
 

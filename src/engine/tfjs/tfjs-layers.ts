@@ -5,8 +5,9 @@
  * does not compile until it has its builder here (docs/layers.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ShapeError } from '../../errors.js';
 import type { LayerKind, ResolvedLayerOf } from '../../nn/spec.js';
-import { dropoutMask } from './dropout-mask.js';
+import type { DropoutMaskFn } from '../engine.js';
 import { flattenChw, nchwValuesToTfjs } from './layout.js';
 
 /** What a builder may use besides its input. */
@@ -21,6 +22,8 @@ export interface TfjsLayerContext {
   dropoutSeed?: number;
   /** Training steps set this: layers with state update it (batch norm's running statistics). */
   updateState: boolean;
+  /** Where dropout masks come from (`CompileOptions.dropoutMask`). */
+  dropoutMask: DropoutMaskFn;
 }
 
 export type TfjsLayerBuilder<K extends LayerKind> = (
@@ -95,9 +98,12 @@ export const TFJS_LAYERS: { [K in LayerKind]: TfjsLayerBuilder<K> } = {
       activation: fusedActivation(layer),
       leakyreluAlpha: layer.leakiness,
     }),
-  dropout: (layer, x, { dropoutSeed }) => {
+  dropout: (layer, x, { dropoutSeed, dropoutMask }) => {
     if (dropoutSeed === undefined || layer.rate === 0) return x;
     const mask = dropoutMask(dropoutSeed, layer.name, layer.rate, x.size);
+    if (mask.length !== x.size) {
+      throw new ShapeError(layer.name, `dropoutMask gave ${mask.length} values, expected ${x.size}`);
+    }
     return tf.mul(x, nchwValuesToTfjs(mask, x.shape));
   },
 };

@@ -17,7 +17,8 @@ import {
   optimizerStateShapes,
   type OptimizerName,
 } from '../../nn/optimizer.js';
-import type { NamedTensor, Network, TrainStepOptions } from '../engine.js';
+import type { DropoutMaskFn, NamedTensor, Network, TrainStepOptions } from '../engine.js';
+import { dropoutMask } from './dropout-mask.js';
 import { maskedLossSum } from './tfjs-losses.js';
 import { inputToTfjs, paramShapeInTfjs, paramToBoundary, paramToTfjs } from './layout.js';
 import { TFJS_LAYERS, type TfjsLayerBuilder, type TfjsLayerContext } from './tfjs-layers.js';
@@ -64,19 +65,23 @@ export class TfjsNetwork implements Network {
   private readonly byKey = new Map<string, ParamSlot>();
   private readonly variables = new Map<string, LayerVariables>();
   private readonly chunkSize: number;
+  private readonly dropoutMask: DropoutMaskFn;
   private disposed = false;
   readonly optimizer: OptimizerName;
   /** Updates applied so far (Adam's t). */
   private step = 0;
 
-  /** Call only with the backend already active (see `TfjsEngine.compile`). */
+  /** Call only with the backend already active (see `TfjsEngine.compile`); masks default to `dropoutMask`. */
   constructor(
     spec: ResolvedSpec,
     engineName: string,
     backend: string,
     optimizer: OptimizerName = 'nesterov',
+    masks: DropoutMaskFn = dropoutMask,
   ) {
+    this.dropoutMask = masks;
     this.spec = spec;
+    this.dropoutMask = masks;
     this.engineName = engineName;
     this.backend = backend;
     this.optimizer = optimizer;
@@ -342,7 +347,7 @@ export class TfjsNetwork implements Network {
     mode: Pick<TfjsLayerContext, 'training' | 'dropoutSeed' | 'updateState'>,
   ): tf.Tensor {
     const build = TFJS_LAYERS[layer.kind] as TfjsLayerBuilder<LayerKind>;
-    return build(layer, h, { ...this.variables.get(layer.name)!, ...mode });
+    return build(layer, h, { ...this.variables.get(layer.name)!, ...mode, dropoutMask: this.dropoutMask });
   }
 
   private assignAll(tensors: NamedTensor[], field: 'value' | 'velocity'): void {

@@ -21,6 +21,14 @@ export function linspace(start: number, stop: number, num: number): number[] {
   return Array.from({ length: num }, (_, i) => (i === num - 1 ? stop : start + i * step));
 }
 
+/** Where a schedule was taken up again after its run was given more (or fewer) epochs. */
+export interface ScheduleContinuation {
+  /** The last epoch trained before the change. */
+  epoch: number;
+  /** The variable's value after that epoch (what the next epoch trains with). */
+  value: number;
+}
+
 /**
  * At the end of epoch `e`, sets the net's variable `name` to
  * `float32(linspace(start, stop, maxEpochs)[e - 1])`, exactly as the seed.
@@ -28,6 +36,11 @@ export function linspace(start: number, stop: number, num: number): number[] {
  * `ls[e - 2]`.) Past maxEpochs (extra epochs via `fit(..., { epochs })`)
  * the variable stays at `stop`. Accepts nolearn's snake_case names
  * (`update_learning_rate`) as well as ours (`updateLearningRate`).
+ *
+ * With `from` (set when a resumed run is given a new maxEpochs), epochs after
+ * `from.epoch` follow `linspace(from.value, stop, maxEpochs - from.epoch + 1)`
+ * instead: the schedule goes on from where it was to `stop` over the new
+ * remaining epochs, with no jump.
  *
  * @example
  * new NeuralNet({
@@ -44,8 +57,9 @@ export class AdjustVariable implements Callback {
   readonly name: string;
   readonly start: number;
   readonly stop: number;
+  readonly from?: ScheduleContinuation;
 
-  constructor(name: string, start = 0.03, stop = 0.001) {
+  constructor(name: string, start = 0.03, stop = 0.001, from?: ScheduleContinuation) {
     if (typeof name !== 'string' || name === '')
       throw new ConfigError('AdjustVariable needs the name of a variable');
     if (!Number.isFinite(start) || !Number.isFinite(stop)) {
@@ -53,13 +67,26 @@ export class AdjustVariable implements Callback {
         `AdjustVariable('${name}'): start and stop must be finite numbers, got ${start}, ${stop}`,
       );
     }
+    if (
+      from !== undefined &&
+      (!Number.isInteger(from.epoch) || from.epoch < 0 || !Number.isFinite(from.value))
+    ) {
+      throw new ConfigError(
+        `AdjustVariable('${name}'): from must be { epoch: whole number >= 0, value: finite number }`,
+      );
+    }
     this.name = name;
     this.start = start;
     this.stop = stop;
+    if (from) this.from = { epoch: from.epoch, value: from.value };
   }
 
   /** The value this schedule sets at the end of `epoch` for a net of `maxEpochs`. */
   valueAt(epoch: number, maxEpochs: number): number {
+    if (this.from && epoch >= this.from.epoch) {
+      const ls = linspace(this.from.value, this.stop, Math.max(1, maxEpochs - this.from.epoch + 1));
+      return Math.fround(ls[Math.min(epoch - this.from.epoch, ls.length - 1)]);
+    }
     const ls = linspace(this.start, this.stop, maxEpochs);
     return Math.fround(ls[Math.min(Math.max(epoch, 1), ls.length) - 1]);
   }
@@ -71,6 +98,12 @@ export class AdjustVariable implements Callback {
   }
 
   toConfig(): CallbackConfig {
-    return { type: 'AdjustVariable', name: this.name, start: this.start, stop: this.stop };
+    return {
+      type: 'AdjustVariable',
+      name: this.name,
+      start: this.start,
+      stop: this.stop,
+      ...(this.from ? { from: { ...this.from } } : {}),
+    };
   }
 }

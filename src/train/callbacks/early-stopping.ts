@@ -17,7 +17,7 @@ export interface EarlyStoppingOptions {
   monitor?: 'validLoss' | 'trainLoss';
   /** Put the best epoch's weights back when training ends (default true). */
   restoreBestWeights?: boolean;
-  /** Print when stopping and restoring (default: the net's verbose). */
+  /** Say when stopping and restoring, on the net's `output` (default: the net's verbose). */
   verbose?: boolean;
 }
 
@@ -83,8 +83,8 @@ export class EarlyStopping implements Callback {
       this.state.bestWeights = await net.getWeights();
     } else if (record.epoch > this.state.bestEpoch + this.patience) {
       if (this.verbose ?? net.verbose > 0) {
-        console.log(
-          `Early stopping: best ${this.monitor} ${this.state.bestLoss.toFixed(6)} at epoch ${this.state.bestEpoch}.`,
+        net.output.write(
+          `Early stopping: best ${this.monitor} ${this.state.bestLoss.toFixed(6)} at epoch ${this.state.bestEpoch}.\n`,
         );
       }
       net.requestStop('earlyStopping');
@@ -97,7 +97,7 @@ export class EarlyStopping implements Callback {
     if (!this.restoreBestWeights || !bestWeights || !last || bestEpoch === last.epoch) return;
     this.state.resumeWeights = { epoch: last.epoch, weights: await net.getWeights() };
     await net.setWeights(bestWeights);
-    if (this.verbose ?? net.verbose > 0) console.log(`Restored the weights of epoch ${bestEpoch}.`);
+    if (this.verbose ?? net.verbose > 0) net.output.write(`Restored the weights of epoch ${bestEpoch}.\n`);
   }
 
   getState(): EarlyStoppingState {

@@ -6,7 +6,7 @@ import { EarlyStopping } from './early-stopping.js';
 import { PrintLog } from './print-log.js';
 import type { Callback, CallbackConfig } from './types.js';
 
-export { AdjustVariable, linspace } from './adjust-variable.js';
+export { AdjustVariable, linspace, type ScheduleContinuation } from './adjust-variable.js';
 export { Checkpoint, type CheckpointOptions } from './checkpoint.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { PrintLog, formatHeader, formatRow, type PrintLogOptions, type TextSink } from './print-log.js';
@@ -16,7 +16,7 @@ export type { BatchInfo, Callback, CallbackConfig, CallbackLike, Handler, StopRe
 export function callbackFromConfig(config: CallbackConfig): Callback {
   switch (config.type) {
     case 'AdjustVariable':
-      return new AdjustVariable(config.name, config.start, config.stop);
+      return new AdjustVariable(config.name, config.start, config.stop, config.from);
     case 'EarlyStopping':
       return new EarlyStopping(config);
     case 'Checkpoint':

@@ -29,7 +29,13 @@ export type Handler = (net: NeuralNet, history: EpochRecord[]) => void | Promise
 
 /** The JSON form of a built-in callback, kept in model files so a loaded net can resume. */
 export type CallbackConfig =
-  | { type: 'AdjustVariable'; name: string; start: number; stop: number }
+  | {
+      type: 'AdjustVariable';
+      name: string;
+      start: number;
+      stop: number;
+      from?: { epoch: number; value: number };
+    }
   | {
       type: 'EarlyStopping';
       patience: number;

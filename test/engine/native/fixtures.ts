@@ -3,15 +3,12 @@
  * is not built, seeded random batches and weights.
  */
 import type { NamedTensor } from '../../../src/engine/engine.js';
-import { nativeEngineAvailable } from '../../../src/engine/native/native-engine.js';
 import { initWeights } from '../../../src/nn/init.js';
 import { resolveSpec, type NetworkSpec, type ResolvedSpec } from '../../../src/nn/spec.js';
 import { Rng } from '../../../src/random/rng.js';
 
-/** `false` when the addon loads, else the message node:test prints for skipped tests. */
-export const skipNative: string | false = nativeEngineAvailable()
-  ? false
-  : 'native addon not built (install libdnnl-dev, then npm run build)';
+/** `false` when the addon loads, else the skip message; a failure under FACEPOINTS_REQUIRE_NATIVE=1. */
+export { skipNative } from '../../engines.js';
 
 export function randomArray(length: number, rng: Rng, low = -1, high = 1): Float32Array {
   const data = new Float32Array(length);

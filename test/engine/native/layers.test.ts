@@ -1,47 +1,75 @@
 // Every layer kind, forward and gradients, against a float64 reference
 // written independently of both engines (test/reference/reference-net.ts).
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 
 import { loadNativeEngine } from '../../../src/engine/native/native-engine.js';
 import { randomBatch, randomWeights, resolved, skipNative } from './fixtures.js';
 import { BATCH_SIZES, LAYER_CASES } from './layer-cases.js';
-import { referencePass, relativeError } from '../../reference/reference-net.js';
+import { notClose, referencePass } from '../../reference/reference-net.js';
 
-const TOLERANCE = 1e-4;
+// Per element: |engine - reference| <= ATOL + RTOL * |reference|.
+const RTOL = 1e-4;
+const ATOL = 1e-5;
+
+async function checkCase(layerCase: (typeof LAYER_CASES)[number], n: number, fused: boolean): Promise<void> {
+  const engine = await loadNativeEngine();
+  const network = await engine.compile(layerCase.spec);
+  const spec = resolved(layerCase.spec);
+  const weights = randomWeights(spec, 7 + n);
+  await network.setWeights(weights);
+  const { x, y } = randomBatch(spec, n, 11 * n, 0.1);
+  const ref = referencePass(spec, weights, x, y);
+
+  const output = await network.predict(x);
+  const outputOff = notClose(output, ref.output, { rtol: RTOL, atol: ATOL });
+  assert.equal(outputOff, undefined, `output: ${outputOff}`);
+  const loss = await network.evaluateLoss(x, y);
+  assert.ok(Math.abs(loss - ref.loss) <= RTOL * ref.loss, `loss ${loss} vs ${ref.loss}`);
+
+  const grads = await network.gradients(x, y);
+  assert.deepEqual(
+    grads.map((g) => g.name),
+    weights.map((w) => w.name),
+  );
+  for (const grad of grads) {
+    const off = notClose(grad.data, ref.grads.get(grad.name)!, { rtol: RTOL, atol: ATOL });
+    assert.equal(off, undefined, `${grad.name}: ${off}`);
+  }
+  // The fused first-layer kernel ran exactly where it should, in the inference and the training plans.
+  const plans = await network.describe();
+  const fusedLines = plans.split('\n').filter((line) => line.includes('conv + relu + maxpool fused'));
+  assert.equal(fusedLines.length, fused ? 2 : 0, plans);
+  network.dispose();
+}
+
+const isFusedCase = (name: string) => name.startsWith('fused');
 
 describe('native engine layers vs float64 reference', { skip: skipNative }, () => {
   for (const layerCase of LAYER_CASES) {
     for (const n of BATCH_SIZES) {
-      test(`${layerCase.name}, batch ${n}`, async () => {
-        const engine = await loadNativeEngine();
-        const network = await engine.compile(layerCase.spec);
-        const spec = resolved(layerCase.spec);
-        const weights = randomWeights(spec, 7 + n);
-        await network.setWeights(weights);
-        const { x, y } = randomBatch(spec, n, 11 * n, 0.1);
-        const ref = referencePass(spec, weights, x, y);
-
-        const output = await network.predict(x);
-        assert.ok(
-          relativeError(output, ref.output) < TOLERANCE,
-          `output error ${relativeError(output, ref.output)}`,
-        );
-        const loss = await network.evaluateLoss(x, y);
-        assert.ok(Math.abs(loss - ref.loss) <= TOLERANCE * ref.loss, `loss ${loss} vs ${ref.loss}`);
-
-        const grads = await network.gradients(x, y);
-        assert.deepEqual(
-          grads.map((g) => g.name),
-          weights.map((w) => w.name),
-        );
-        for (const grad of grads) {
-          const expected = ref.grads.get(grad.name)!;
-          const error = relativeError(grad.data, expected);
-          assert.ok(error < TOLERANCE, `${grad.name}: relative error ${error}`);
-        }
-        network.dispose();
-      });
+      test(`${layerCase.name}, batch ${n}`, () => checkCase(layerCase, n, isFusedCase(layerCase.name)));
     }
   }
 });
+
+describe(
+  'with FACEPOINTS_NATIVE_FUSION=0 the fused cases run on oneDNN primitives, as exactly',
+  { skip: skipNative },
+  () => {
+    let before: string | undefined;
+    // The addon reads the variable when it builds a plan, so setting it here reaches it.
+    beforeEach(() => {
+      before = process.env.FACEPOINTS_NATIVE_FUSION;
+      process.env.FACEPOINTS_NATIVE_FUSION = '0';
+    });
+    afterEach(() => {
+      if (before === undefined) delete process.env.FACEPOINTS_NATIVE_FUSION;
+      else process.env.FACEPOINTS_NATIVE_FUSION = before;
+    });
+    for (const layerCase of LAYER_CASES.filter((c) => isFusedCase(c.name))) {
+      test(`${layerCase.name}, batch ${BATCH_SIZES[BATCH_SIZES.length - 1]}, not fused`, () =>
+        checkCase(layerCase, BATCH_SIZES[BATCH_SIZES.length - 1], false));
+    }
+  },
+);

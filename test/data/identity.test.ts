@@ -7,7 +7,7 @@ import {
   subsetDataset,
   type KeypointDataset,
 } from '../../src/data/dataset.js';
-import { groupSplit, identityOf } from '../../src/data/group-split.js';
+import { identityOf } from '../../src/data/identity.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 
 test('identityOf strips the folder and the trailing _NN.ext', () => {
@@ -15,19 +15,6 @@ test('identityOf strips the folder and the trailing _NN.ext', () => {
   assert.equal(identityOf('training/T_Boone_Pickens_51.jpg'), 'T_Boone_Pickens');
   assert.equal(identityOf('Liu_Ye_51.png'), 'Liu_Ye');
   assert.equal(identityOf('portrait.jpg'), 'portrait');
-});
-
-test('groupSplit keeps each group on one side, about evalSize of the rows, seeded', () => {
-  const groups = Array.from({ length: 500 }, (_, i) => `person${i % 37}`);
-  const a = groupSplit(groups, { evalSize: 0.2, seed: 1 });
-  const b = groupSplit(groups, { evalSize: 0.2, seed: 1 });
-  const c = groupSplit(groups, { evalSize: 0.2, seed: 2 });
-  assert.deepEqual(a, b);
-  assert.notDeepEqual(a.valid, c.valid);
-  assert.equal(a.train.length + a.valid.length, 500);
-  const trainGroups = new Set(Array.from(a.train, (r) => groups[r]));
-  for (const r of a.valid) assert.ok(!trainGroups.has(groups[r]));
-  assert.ok(a.valid.length >= 100 && a.valid.length < 100 + 15);
 });
 
 test('dataset helpers: complete rows, present counts, subsets', () => {

@@ -5,10 +5,10 @@
  */
 import { stat } from 'node:fs/promises';
 
-import type { KeypointDataset } from '../data/dataset.js';
-import { readKaggleCsv } from '../data/kaggle-csv.js';
-import { type SchemaName, getSchema } from '../data/schemas.js';
-import { ConfigError } from '../errors.js';
+import type { KeypointDataset } from './dataset.js';
+import { readKaggleCsv } from './kaggle-csv.js';
+import { type SchemaName, getSchema } from './schemas.js';
+import { ConfigError, FILE_PROBLEMS, fileProblem } from '../errors.js';
 
 const SYNTHETIC = /^synthetic:(\d+)(?::(\d+))?$/;
 
@@ -36,18 +36,21 @@ export async function loadDataSource(source: string, schema?: SchemaName): Promi
         `data source "${source}": expected synthetic:COUNT or synthetic:COUNT:SEED, COUNT >= 1`,
       );
     }
-    const { generateFaces } = await import('../data/synthetic-faces.js');
+    const { generateFaces } = await import('./synthetic-faces.js');
     const seed = match[2] !== undefined ? Number(match[2]) : DEFAULT_SYNTHETIC_SEED;
     return generateFaces({ count, seed, schema: getSchema(schema ?? 'kaggle15').name });
   }
+  let isFile: boolean;
   try {
-    if (!(await stat(source)).isFile()) throw new ConfigError(`data source ${source} is not a file`);
+    isFile = (await stat(source)).isFile();
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
+    const problem = fileProblem(error);
     throw new ConfigError(
-      `data source ${source} does not exist (expected a Kaggle-format CSV or synthetic:COUNT)`,
+      `data source ${source} ${problem}${problem === FILE_PROBLEMS.ENOENT ? ' (expected a Kaggle-format CSV or synthetic:COUNT)' : ''}`,
+      { cause: error },
     );
   }
+  if (!isFile) throw new ConfigError(`data source ${source} is a folder, expected a Kaggle-format CSV file`);
   const dataset = await readKaggleCsv(source);
   if (schema && dataset.schema.name !== schema) {
     throw new ConfigError(`${source} holds ${dataset.schema.name} keypoints, not ${schema}`);
