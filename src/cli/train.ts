@@ -5,7 +5,7 @@ import { basename, extname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 
 import type { KeypointDataset } from '../data/dataset.js';
-import { rmseInPixels } from '../data/scaling.js';
+import { MIRROR_RULES, type MirrorRule, rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, DataFormatError } from '../errors.js';
@@ -40,6 +40,7 @@ export interface TrainOptions {
   out?: string;
   resume?: string;
   flip?: boolean;
+  mirror?: MirrorRule;
   lr?: Schedule;
   momentum?: Schedule;
   patience?: number;
@@ -95,6 +96,7 @@ function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInp
     ...(o.engine !== undefined ? { engine: o.engine } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.flip !== undefined ? { flip: o.flip } : {}),
+    ...(o.mirror !== undefined ? { mirror: o.mirror } : {}),
     ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
     ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
     ...(o.patience !== undefined ? { patience: o.patience } : {}),
@@ -111,6 +113,7 @@ function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
       'schema',
       'seed',
       'flip',
+      'mirror',
       'lr',
       'momentum',
       'patience',
@@ -180,6 +183,8 @@ export async function runTrain(
     checkResumeOptions(o, net);
     folder = await RunFolder.open(o.resume);
     const saved = checkConfigInput(await folder.readConfig(), folder.file('config'));
+    // A config.json from before the mirror rule was recorded flipped the tutorial's way.
+    saved.mirror ??= 'tutorial';
     config = resolveTrainConfig(withOverrides(saved, { epochs: o.epochs, engine: o.engine }));
     dataset = await loadDataSource(config.data.source, config.schema);
   } else {
@@ -247,6 +252,12 @@ export function trainCommand(ctx: CliContext): Command {
     .option('--resume <dir>', 'go on training the run in DIR from its last model')
     .option('--flip', 'flip augmentation on')
     .option('--no-flip', 'flip augmentation off')
+    .addOption(
+      new Option(
+        '--mirror <rule>',
+        "how flips mirror x: exact (the true mirror, 95 - x; default) or tutorial (96 - x, the tutorial's arithmetic)",
+      ).choices([...MIRROR_RULES]),
+    )
     .option(
       '--lr <start[:stop]>',
       'learning rate, constant or linear from START to STOP over the epochs',

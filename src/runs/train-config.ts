@@ -5,6 +5,7 @@
  */
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
+import { MIRROR_RULES, type MirrorRule } from '../data/scaling.js';
 import { type SchemaName, getSchema } from '../data/schemas.js';
 import { PRESET_NAMES, type PresetName, presetSpec, presetTraining } from '../nn/presets.js';
 import { type NetworkSpec, resolveSpec } from '../nn/spec.js';
@@ -30,6 +31,12 @@ export interface TrainConfig {
   momentum: Schedule;
   /** Flip augmentation (FlipBatchIterator with the schema's left/right pairs). */
   flip: boolean;
+  /**
+   * How flips (and flip averaging) mirror x: 'exact' (the true mirror, 95 - x) or
+   * 'tutorial' (96 - x, the tutorial's arithmetic). Default 'exact'; a config.json
+   * written before the rule was recorded flipped the tutorial's way, and resumes so.
+   */
+  mirror: MirrorRule;
   /** Early stopping patience in epochs; null: none. */
   patience: number | null;
   batchSize: number;
@@ -54,6 +61,7 @@ const KEYS: readonly (keyof TrainConfig)[] = [
   'learningRate',
   'momentum',
   'flip',
+  'mirror',
   'patience',
   'batchSize',
   'validSize',
@@ -148,6 +156,11 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
     if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
     out.flip = input.flip;
   }
+  if (input.mirror !== undefined) {
+    if (!(MIRROR_RULES as readonly unknown[]).includes(input.mirror))
+      fail(where, 'mirror', MIRROR_RULES.map((r) => `"${r}"`).join(' or '), input.mirror);
+    out.mirror = input.mirror as MirrorRule;
+  }
   if (input.validSize !== undefined) {
     const v = input.validSize;
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(where, 'validSize', 'a fraction in [0, 1)', v);
@@ -203,6 +216,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     learningRate: input.learningRate ?? training.learningRate,
     momentum: input.momentum ?? training.momentum,
     flip: input.flip ?? training.flip,
+    mirror: input.mirror ?? 'exact',
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
     batchSize: input.batchSize ?? 128,
     validSize: input.validSize ?? 0.2,

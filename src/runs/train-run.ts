@@ -339,6 +339,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         shuffle: true,
         flipPairs: flipPairsFor(config.schema, config.columns),
         imageShape: [1, IMAGE_SIZE, IMAGE_SIZE],
+        mirror: config.mirror,
       })
     : new BatchIterator({ batchSize: config.batchSize, shuffle: true });
   const common = {

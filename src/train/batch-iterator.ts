@@ -7,6 +7,7 @@
  * stream carried along, so a run resumed at epoch 7 sees the same batches as
  * one that ran straight through.
  */
+import type { MirrorRule } from '../data/scaling.js';
 import { ConfigError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 
@@ -69,6 +70,8 @@ export type BatchIteratorConfig =
       seed?: number;
       flipPairs: [number, number][];
       imageShape?: number[];
+      /** Absent in files written before the rule was recorded: those flipped the tutorial's way. */
+      mirror?: MirrorRule;
     };
 
 /**

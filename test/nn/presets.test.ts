@@ -5,7 +5,7 @@ import { PRESET_NAMES, presetSpec, presetTraining } from '../../src/nn/presets.j
 import { resolveSpec } from '../../src/nn/spec.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 import { presetNetOptions } from '../../src/train/preset-options.js';
-import { FlipBatchIterator } from '../../src/train/flip-batch-iterator.js';
+import { FlipBatchIterator, flipSamples } from '../../src/train/flip-batch-iterator.js';
 import { AdjustVariable, EarlyStopping } from '../../src/train/callbacks/index.js';
 
 test('every preset resolves for 30 (Kaggle-15) and 136 (iBUG-68) outputs', () => {
@@ -81,4 +81,31 @@ test('training setups: constant for net1-3, schedules from net4, flips for net3/
   assert.equal(options.updateLearningRate, 0.03);
   assert.throws(() => presetNetOptions('net3', { outputs: 30 }), /flipPairs/);
   assert.equal(presetNetOptions('net2', { outputs: 30 }).callbacks!.length, 0);
+});
+
+test("net1..net7 keep the tutorial's flips when asked (mirror: 'tutorial'); the true mirror is the default", () => {
+  for (const name of PRESET_NAMES) {
+    const tutorial = presetNetOptions(name, {
+      outputs: 30,
+      flipPairs: kaggle15.columnFlipPairs,
+      mirror: 'tutorial',
+    });
+    const plain = presetNetOptions(name, { outputs: 30, flipPairs: kaggle15.columnFlipPairs });
+    const iterator = tutorial.batchIteratorTrain;
+    assert.equal(iterator instanceof FlipBatchIterator, presetTraining(name).flip, name);
+    if (!(iterator instanceof FlipBatchIterator)) {
+      assert.equal(plain.batchIteratorTrain, undefined, `${name} trains without flips`);
+      continue;
+    }
+    assert.equal(iterator.mirror, 'tutorial');
+    assert.equal((plain.batchIteratorTrain as FlipBatchIterator).mirror, 'exact');
+    // The tutorial's arithmetic: a flipped sample's x targets are negated, nothing more.
+    const y = Float32Array.from({ length: 30 }, (_, i) => (i % 7) / 10 - 0.3);
+    const flipped = Float32Array.from(y);
+    flipSamples(new Float32Array(96 * 96), flipped, [0], [1, 96, 96], [], iterator.mirror);
+    for (let c = 0; c < 30; c++) assert.equal(flipped[c], c % 2 === 0 ? Math.fround(-y[c]) : y[c]);
+    // And the layers and schedules do not depend on the mirror rule.
+    assert.deepEqual(tutorial.layers, plain.layers);
+    assert.equal(tutorial.maxEpochs, plain.maxEpochs);
+  }
 });
