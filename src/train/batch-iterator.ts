@@ -7,6 +7,7 @@
  * stream carried along, so a run resumed at epoch 7 sees the same batches as
  * one that ran straight through.
  */
+import type { AugmentBatchIteratorConfig } from '../augment/augment-batch-iterator.js';
 import type { MirrorRule } from '../data/scaling.js';
 import { ConfigError } from '../errors.js';
 import { Rng } from '../random/rng.js';
@@ -29,6 +30,8 @@ export interface TransformContext extends BatchContext {
   batchIndex: number;
   /** The seed the iterator draws from (its own, or the net's). */
   effectiveSeed: number;
+  /** Row numbers (into the full X) of the batch's samples, in batch order. */
+  rows?: Int32Array;
 }
 
 /** One mini-batch: copies of the rows, so transforms may change them freely. */
@@ -72,7 +75,8 @@ export type BatchIteratorConfig =
       imageShape?: number[];
       /** Absent in files written before the rule was recorded: those flipped the tutorial's way. */
       mirror?: MirrorRule;
-    };
+    }
+  | AugmentBatchIteratorConfig;
 
 /**
  * @example
@@ -128,7 +132,12 @@ export class BatchIterator {
         xb.set(X.subarray(row * inputSize, (row + 1) * inputSize), i * inputSize);
         if (yb && y) yb.set(y.subarray(row * outputSize, (row + 1) * outputSize), i * outputSize);
       });
-      const transformed = this.transform(xb, yb, { ...context, batchIndex: index, effectiveSeed });
+      const transformed = this.transform(xb, yb, {
+        ...context,
+        batchIndex: index,
+        effectiveSeed,
+        rows: batchRows,
+      });
       yield { index, rows: batchRows, x: transformed.x, y: transformed.y };
     }
   }

@@ -192,7 +192,10 @@ export function checkMirrorRule(rule: unknown): MirrorRule {
   return rule as MirrorRule;
 }
 
-/** Rebuilds a built-in iterator from its JSON form (model files). */
+/**
+ * Rebuilds a BatchIterator or FlipBatchIterator from its JSON form; model
+ * files use `iteratorFromConfig` (`iterator-from-config.ts`), which knows every built-in iterator.
+ */
 export function batchIteratorFromConfig(config: BatchIteratorConfig): BatchIterator {
   switch (config.type) {
     case 'BatchIterator':

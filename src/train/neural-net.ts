@@ -15,7 +15,7 @@ import { BatchIterator, type BatchContext } from './batch-iterator.js';
 import { callbackFromConfig } from './callbacks/index.js';
 import { PrintLog } from './callbacks/print-log.js';
 import type { BatchInfo, Callback, CallbackLike, StopReason } from './callbacks/types.js';
-import { batchIteratorFromConfig } from './flip-batch-iterator.js';
+import { iteratorFromConfig } from './iterator-from-config.js';
 import { makeEpochRecord, type EpochRecord } from './history.js';
 import type { ModelContent } from './model-file.js';
 import { matchParams, type ParamsReport } from './params-transfer.js';
@@ -557,8 +557,8 @@ export class NeuralNet {
       verbose: t.verbose,
       updateLearningRate: content.variables.updateLearningRate,
       updateMomentum: content.variables.updateMomentum,
-      batchIteratorTrain: t.batchIteratorTrain ? batchIteratorFromConfig(t.batchIteratorTrain) : undefined,
-      batchIteratorTest: t.batchIteratorTest ? batchIteratorFromConfig(t.batchIteratorTest) : undefined,
+      batchIteratorTrain: t.batchIteratorTrain ? iteratorFromConfig(t.batchIteratorTrain) : undefined,
+      batchIteratorTest: t.batchIteratorTest ? iteratorFromConfig(t.batchIteratorTest) : undefined,
       trainSplit: t.trainSplit ? new TrainSplit(t.trainSplit) : null,
       callbacks: hasHooks ? undefined : t.callbacks.map(callbackFromConfig),
       metadata: content.metadata,
