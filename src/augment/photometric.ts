@@ -47,7 +47,7 @@ function normals(): Float32Array {
   return noiseTable;
 }
 
-const LUT_SIZE = 1024;
+const LUT_SIZE = 256;
 const scratch = new Float32Array(IMAGE_SIZE * IMAGE_SIZE);
 
 /** Separable 3-tap blur [w, 1 - 2w, w] with edge repeat, in place. */
@@ -80,33 +80,39 @@ export function blur3(frame: Float32Array, w: number): void {
  */
 export function applyPhotometric(frame: Float32Array, p: PhotometricParams): void {
   if (p.blur > 0) blur3(frame, p.blur);
-  const tonal = p.gamma !== 1 || p.contrast !== 1 || p.brightness !== 0;
-  const lut = tonal ? tonalTable(p) : undefined;
-  const table = normals();
-  const mask = NOISE_TABLE_SIZE - 1;
-  let at = p.noiseStart & mask;
-  const stride = p.noiseStride | 1;
-  for (let i = 0; i < frame.length; i++) {
-    let v = frame[i];
-    v = v < 0 ? 0 : v > 1 ? 1 : v;
-    if (lut) {
-      const pos = v * (LUT_SIZE - 1);
-      const k = Math.min(LUT_SIZE - 2, Math.floor(pos));
-      v = lut[k] + (pos - k) * (lut[k + 1] - lut[k]);
+  const n = frame.length;
+  if (p.gamma !== 1 || p.contrast !== 1 || p.brightness !== 0) {
+    const lut = tonalTable(p.gamma, p.contrast, p.brightness);
+    const top = LUT_SIZE - 1;
+    for (let i = 0; i < n; i++) {
+      const v = frame[i];
+      const pos = (v < 0 ? 0 : v > 1 ? 1 : v) * top;
+      let k = pos | 0;
+      if (k > top - 1) k = top - 1;
+      frame[i] = lut[k] + (pos - k) * (lut[k + 1] - lut[k]);
     }
-    if (p.noise > 0) {
-      v += p.noise * table[at];
-      at = (at + stride) & mask;
+  }
+  const noise = p.noise;
+  if (noise > 0) {
+    const table = normals();
+    const mask = NOISE_TABLE_SIZE - 1;
+    const stride = p.noiseStride | 1;
+    for (let i = 0, at = p.noiseStart & mask; i < n; i++, at = (at + stride) & mask) {
+      frame[i] += noise * table[at];
     }
+  }
+  for (let i = 0; i < n; i++) {
+    const v = frame[i];
     frame[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
 }
 
-function tonalTable(p: PhotometricParams): Float32Array {
-  const lut = new Float32Array(LUT_SIZE);
-  for (let k = 0; k < LUT_SIZE; k++) {
-    const v = k / (LUT_SIZE - 1);
-    lut[k] = (v ** p.gamma - 0.5) * p.contrast + 0.5 + p.brightness;
-  }
+const lutScratch = new Float32Array(LUT_SIZE);
+
+/** v -> (v ** gamma - 0.5) * contrast + 0.5 + brightness at LUT_SIZE points of [0, 1]. */
+function tonalTable(gamma: number, contrast: number, brightness: number): Float32Array {
+  const lut = lutScratch;
+  const step = 1 / (LUT_SIZE - 1);
+  for (let k = 0; k < LUT_SIZE; k++) lut[k] = ((k * step) ** gamma - 0.5) * contrast + 0.5 + brightness;
   return lut;
 }

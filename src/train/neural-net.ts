@@ -364,13 +364,19 @@ export class NeuralNet {
     const snapshot = { weights: await network.getWeights(), optimizer: await network.getOptimizerState() };
     let lossSum = 0;
     let present = 0;
-    for (const batch of this.batchIteratorTrain.batches(X, y, split.train, this.context(epoch))) {
+    const batches = this.batchIteratorTrain.batches(X, y, split.train, this.context(epoch));
+    for (let next = batches.next(); !next.done;) {
+      const batch = next.value;
       const yb = batch.y!;
-      const loss = await network.trainStep(batch.x, yb, {
+      const step = network.trainStep(batch.x, yb, {
         learningRate: this.variables.updateLearningRate,
         momentum: this.variables.updateMomentum,
         dropoutSeed: new Rng(this.seed, 'dropout', epoch, batch.index).nextUint32(),
       });
+      // The next batch (augmentation included) is cut while the engine trains on this one;
+      // batches are fresh copies drawn from (seed, epoch, row), so this changes no result.
+      next = batches.next();
+      const loss = await step;
       const batchPresent = countPresent(yb);
       lossSum += loss * batchPresent;
       present += batchPresent;
