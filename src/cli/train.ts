@@ -2,9 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import type { KeypointDataset } from '../data/dataset.js';
+import { type AugmentSettings, DEFAULT_AUGMENT, resolveAugment } from '../augment/augment-batch-iterator.js';
 import { MIRROR_RULES, type MirrorRule, rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
@@ -41,6 +42,7 @@ export interface TrainOptions {
   resume?: string;
   flip?: boolean;
   mirror?: MirrorRule;
+  augment?: Partial<AugmentSettings> | boolean;
   lr?: Schedule;
   momentum?: Schedule;
   patience?: number;
@@ -49,6 +51,29 @@ export interface TrainOptions {
   valid?: number;
   force?: boolean;
   saveEvery?: number;
+}
+
+/** `--augment rotation=10,mirror=false,noise=0` -> settings over the defaults. */
+export function parseAugment(value: string): Partial<AugmentSettings> {
+  const settings: Record<string, number | boolean> = {};
+  for (const part of value.split(',').filter((p) => p.trim() !== '')) {
+    const [key, raw] = part.split('=').map((t) => t.trim());
+    if (!(key in DEFAULT_AUGMENT) || raw === undefined) {
+      throw new InvalidArgumentError(
+        `expected name=value pairs separated by commas, names: ${Object.keys(DEFAULT_AUGMENT).join(', ')}.`,
+      );
+    }
+    settings[key] = key === 'mirror' ? raw === 'true' : Number(raw);
+    if (key === 'mirror' && raw !== 'true' && raw !== 'false') {
+      throw new InvalidArgumentError('mirror=true or mirror=false.');
+    }
+  }
+  try {
+    resolveAugment(settings, 'augment');
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^augment: /, '') + '.');
+  }
+  return settings;
 }
 
 /** Reads a JSON config file; a name of a preset is taken as the preset. */
@@ -97,6 +122,7 @@ function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInp
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.flip !== undefined ? { flip: o.flip } : {}),
     ...(o.mirror !== undefined ? { mirror: o.mirror } : {}),
+    ...(o.augment !== undefined ? { augment: o.augment } : {}),
     ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
     ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
     ...(o.patience !== undefined ? { patience: o.patience } : {}),
@@ -114,6 +140,7 @@ function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
       'seed',
       'flip',
       'mirror',
+      'augment',
       'lr',
       'momentum',
       'patience',
@@ -252,6 +279,12 @@ export function trainCommand(ctx: CliContext): Command {
     .option('--resume <dir>', 'go on training the run in DIR from its last model')
     .option('--flip', 'flip augmentation on')
     .option('--no-flip', 'flip augmentation off')
+    .option(
+      '--augment [settings]',
+      'augmentation: rotation, scale, shift, mirror, gamma, contrast, brightness, blur, noise (defaults, or e.g. rotation=10,noise=0)',
+      parseAugment,
+    )
+    .option('--no-augment', 'augmentation off')
     .addOption(
       new Option(
         '--mirror <rule>',

@@ -5,6 +5,7 @@
  */
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
+import { type AugmentSettings, resolveAugment } from '../augment/augment-batch-iterator.js';
 import { MIRROR_RULES, type MirrorRule } from '../data/scaling.js';
 import { type SchemaName, getSchema } from '../data/schemas.js';
 import { PRESET_NAMES, type PresetName, presetSpec, presetTraining } from '../nn/presets.js';
@@ -37,6 +38,13 @@ export interface TrainConfig {
    * written before the rule was recorded flipped the tutorial's way, and resumes so.
    */
   mirror: MirrorRule;
+  /**
+   * Augmentation (AugmentBatchIterator: rotation, scale, shift, mirror, gamma,
+   * contrast, brightness, blur, noise), sampled from the data's wider `Context`
+   * crops when it has them; null: none. When set it replaces `flip` (its own
+   * `mirror` setting mirrors half the samples, always by the true mirror).
+   */
+  augment: AugmentSettings | null;
   /** Early stopping patience in epochs; null: none. */
   patience: number | null;
   batchSize: number;
@@ -49,7 +57,11 @@ export interface TrainConfig {
 }
 
 /** What a JSON config file or the command line may set; anything left out comes from the preset. */
-export type TrainConfigInput = Omit<Partial<TrainConfig>, 'preset'> & { preset?: string };
+export type TrainConfigInput = Omit<Partial<TrainConfig>, 'preset' | 'augment'> & {
+  preset?: string;
+  /** true: the default settings; an object: those settings over the defaults; null or false: none. */
+  augment?: Partial<AugmentSettings> | boolean | null;
+};
 
 const KEYS: readonly (keyof TrainConfig)[] = [
   'preset',
@@ -62,6 +74,7 @@ const KEYS: readonly (keyof TrainConfig)[] = [
   'momentum',
   'flip',
   'mirror',
+  'augment',
   'patience',
   'batchSize',
   'validSize',
@@ -161,6 +174,12 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
       fail(where, 'mirror', MIRROR_RULES.map((r) => `"${r}"`).join(' or '), input.mirror);
     out.mirror = input.mirror as MirrorRule;
   }
+  if (input.augment !== undefined) {
+    const a = input.augment;
+    if (a === null || a === false) out.augment = null;
+    else if (a === true) out.augment = resolveAugment({}, `${where}: augment`);
+    else out.augment = resolveAugment(a as Partial<AugmentSettings>, `${where}: augment`);
+  }
   if (input.validSize !== undefined) {
     const v = input.validSize;
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(where, 'validSize', 'a fraction in [0, 1)', v);
@@ -217,6 +236,10 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     momentum: input.momentum ?? training.momentum,
     flip: input.flip ?? training.flip,
     mirror: input.mirror ?? 'exact',
+    augment:
+      input.augment === undefined || input.augment === null || input.augment === false
+        ? null
+        : resolveAugment(input.augment === true ? {} : input.augment),
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
     batchSize: input.batchSize ?? 128,
     validSize: input.validSize ?? 0.2,
