@@ -199,6 +199,11 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
   return out;
 }
 
+function resolveAugmentInput(value: Partial<AugmentSettings> | boolean | null): AugmentSettings | null {
+  if (value === null || value === false) return null;
+  return resolveAugment(value === true ? {} : value);
+}
+
 /**
  * Fills in a config: the preset's net and schedule (net1 when neither a
  * preset nor layers are given), then the input's values over them.
@@ -236,10 +241,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     momentum: input.momentum ?? training.momentum,
     flip: input.flip ?? training.flip,
     mirror: input.mirror ?? 'exact',
-    augment:
-      input.augment === undefined || input.augment === null || input.augment === false
-        ? null
-        : resolveAugment(input.augment === true ? {} : input.augment),
+    augment: resolveAugmentInput(input.augment === undefined ? (training.augment ?? null) : input.augment),
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
     batchSize: input.batchSize ?? 128,
     validSize: input.validSize ?? 0.2,

@@ -3,6 +3,7 @@
  * AdjustVariable callbacks, its flip iterator and its early stopping, so the
  * CLI and scripts build net1 ... net7 in one call.
  */
+import { AugmentBatchIterator } from '../augment/augment-batch-iterator.js';
 import type { MirrorRule } from '../data/scaling.js';
 import { ConfigError } from '../errors.js';
 import { presetSpec, presetTraining, type PresetName } from '../nn/presets.js';
@@ -43,6 +44,18 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
     callbacks.push(new EarlyStopping({ patience: training.earlyStoppingPatience }));
   }
   let batchIteratorTrain = rest.batchIteratorTrain;
+  if (!batchIteratorTrain && training.augment) {
+    if (!flipPairs)
+      throw new ConfigError(
+        `preset ${name} trains with augmentation: pass flipPairs (the schema's columnFlipPairs)`,
+      );
+    batchIteratorTrain = new AugmentBatchIterator({
+      batchSize: 128,
+      shuffle: true,
+      flipPairs,
+      augment: training.augment,
+    });
+  }
   if (!batchIteratorTrain && training.flip) {
     if (!flipPairs)
       throw new ConfigError(

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { PRESET_NAMES, presetSpec, presetTraining } from '../../src/nn/presets.js';
+import { PRESET_NAMES, TUTORIAL_PRESET_NAMES, presetSpec, presetTraining } from '../../src/nn/presets.js';
 import { resolveSpec } from '../../src/nn/spec.js';
-import { kaggle15 } from '../../src/data/schemas.js';
+import { AugmentBatchIterator, DEFAULT_AUGMENT } from '../../src/augment/augment-batch-iterator.js';
+import { ibug68, kaggle15 } from '../../src/data/schemas.js';
+import { resolveTrainConfig } from '../../src/runs/train-config.js';
 import { presetNetOptions } from '../../src/train/preset-options.js';
 import { FlipBatchIterator, flipSamples } from '../../src/train/flip-batch-iterator.js';
 import { AdjustVariable, EarlyStopping } from '../../src/train/callbacks/index.js';
@@ -67,7 +69,7 @@ test('training setups: constant for net1-3, schedules from net4, flips for net3/
   assert.deepEqual(presetTraining('net4').learningRate, { start: 0.03, stop: 0.0001 });
   assert.deepEqual(presetTraining('net4').momentum, { start: 0.9, stop: 0.999 });
   assert.deepEqual(
-    PRESET_NAMES.map((n) => presetTraining(n).flip),
+    TUTORIAL_PRESET_NAMES.map((n) => presetTraining(n).flip),
     [false, false, true, false, true, true, true],
   );
   assert.equal(presetTraining('net7').earlyStoppingPatience, 200);
@@ -84,7 +86,7 @@ test('training setups: constant for net1-3, schedules from net4, flips for net3/
 });
 
 test("net1..net7 keep the tutorial's flips when asked (mirror: 'tutorial'); the true mirror is the default", () => {
-  for (const name of PRESET_NAMES) {
+  for (const name of TUTORIAL_PRESET_NAMES) {
     const tutorial = presetNetOptions(name, {
       outputs: 30,
       flipPairs: kaggle15.columnFlipPairs,
@@ -108,4 +110,33 @@ test("net1..net7 keep the tutorial's flips when asked (mirror: 'tutorial'); the 
     assert.deepEqual(tutorial.layers, plain.layers);
     assert.equal(tutorial.maxEpochs, plain.maxEpochs);
   }
+});
+
+test('conv6-aug: six 3x3 convolutions down to 256 x 5 x 5, trained with augmentation and flip averaging', () => {
+  const spec = resolveSpec(presetSpec('conv6-aug', 136));
+  const conv6 = spec.layers.find((l) => l.name === 'conv6')!;
+  assert.deepEqual(conv6.outputShape, [256, 5, 5]);
+  assert.equal(spec.layers.filter((l) => l.kind === 'conv2d').length, 6);
+  const training = presetTraining('conv6-aug');
+  assert.deepEqual(training.augment, {});
+  assert.equal(training.earlyStoppingPatience, 50);
+  const options = presetNetOptions('conv6-aug', { outputs: 136, flipPairs: ibug68.columnFlipPairs });
+  assert.ok(options.batchIteratorTrain instanceof AugmentBatchIterator);
+  assert.throws(() => presetNetOptions('conv6-aug', { outputs: 136 }), /augmentation: pass flipPairs/);
+  // Through a run config: augmentation on (with the default settings), unless switched off.
+  const config = resolveTrainConfig({
+    preset: 'conv6-aug',
+    schema: 'ibug68',
+    data: { source: 'x.csv', masked: false },
+  });
+  assert.deepEqual(config.augment, DEFAULT_AUGMENT);
+  const off = resolveTrainConfig({
+    preset: 'conv6-aug',
+    augment: false,
+    schema: 'ibug68',
+    data: { source: 'x.csv', masked: false },
+  });
+  assert.equal(off.augment, null);
+  // The tutorial's presets do not augment.
+  for (const name of TUTORIAL_PRESET_NAMES) assert.equal(presetTraining(name).augment, undefined);
 });
