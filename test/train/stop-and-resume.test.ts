@@ -37,6 +37,8 @@ async function options(extra: Partial<NeuralNetOptions> = {}): Promise<NeuralNet
         [0, 4],
         [1, 5],
       ],
+      // The scenario below (best valid loss at epoch 2 for this seed) was set up with the tutorial's rule.
+      mirror: 'tutorial',
     }),
     onEpochFinished: [
       new AdjustVariable('updateLearningRate', 0.3, 0.001),
