@@ -90,14 +90,19 @@ const iterator = new AugmentBatchIterator({
 });
 const context = { epoch: 1, inputShape: [1, IMAGE_SIZE, IMAGE_SIZE], outputSize: outputs, seed: 1 };
 const batchTimes: number[] = [];
+const cpuStart = process.cpuUsage();
+let augmentedBatches = 0;
 for (let e = 1; e <= 3; e++) {
   let t = performance.now();
   for (const batch of iterator.batches(data.images, data.targets, undefined, { ...context, epoch: e })) {
     const now = performance.now();
     if (batch.rows.length === 128) batchTimes.push(now - t);
+    augmentedBatches += batch.rows.length / 128;
     t = performance.now();
   }
 }
+const cpu = process.cpuUsage(cpuStart);
+const augmentCpuMsPerBatch = (cpu.user + cpu.system) / 1000 / augmentedBatches;
 const plainIterator = new BatchIterator({ batchSize: 128, shuffle: true });
 const plainBatchTimes: number[] = [];
 let t = performance.now();
@@ -115,6 +120,7 @@ const result = {
   augmentedEpochS: median(augDur),
   overheadPercent: (median(augDur) / median(plainDur) - 1) * 100,
   augmentMsPerBatch: median(batchTimes),
+  augmentCpuMsPerBatch,
   plainBatchMs: median(plainBatchTimes),
   epochsS: { plain: plainDur, augmented: augDur },
 };

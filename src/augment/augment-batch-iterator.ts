@@ -221,8 +221,8 @@ export class AugmentBatchIterator extends BatchIterator {
         `the source holds ${this.source.images.length / sourcePixels} images, fewer than the rows of X`,
       );
     }
-    const frame = new Float32Array(pixels);
     for (let i = 0; i < count; i++) {
+      const frame = xb.subarray(i * pixels, (i + 1) * pixels);
       const { geometry, photometric } = drawAugmentation(
         this.augment,
         context.effectiveSeed,
@@ -230,12 +230,12 @@ export class AugmentBatchIterator extends BatchIterator {
         rows[i],
       );
       const forward = forwardAffine(geometry);
+      // Resampled straight into the batch; without a source the frame is read from a copy of itself.
       const image = this.source
         ? this.source.images.subarray(rows[i] * sourcePixels, (rows[i] + 1) * sourcePixels)
-        : xb.slice(i * pixels, (i + 1) * pixels);
+        : frame.slice();
       warpAffine(image, sourceSize, frame, invertAffine(forward));
       applyPhotometric(frame, photometric);
-      xb.set(frame, i * pixels);
       if (yb) {
         transformTargets(
           yb.subarray(i * outputs, (i + 1) * outputs),

@@ -114,11 +114,36 @@ export function warpAffine(
   const [a, b, c, d, e, f] = inverse;
   const offset = (sourceSize - IMAGE_SIZE) / 2;
   const last = sourceSize - 1;
+  const end = IMAGE_SIZE - 1;
   for (let oy = 0; oy < IMAGE_SIZE; oy++) {
     // Source position of output pixel (0, oy), in source pixels; steps (a, d) per output pixel.
     let qx = b * oy + c + offset;
     let qy = e * oy + f + offset;
     const row = oy * IMAGE_SIZE;
+    const qx1 = qx + a * end;
+    const qy1 = qy + d * end;
+    if (
+      Math.min(qx, qx1) >= 0 &&
+      Math.max(qx, qx1) < last &&
+      Math.min(qy, qy1) >= 0 &&
+      Math.max(qy, qy1) < last
+    ) {
+      // The whole row samples inside the source (the common case): no clamping, truncation is floor.
+      for (let ox = 0; ox < IMAGE_SIZE; ox++, qx += a, qy += d) {
+        const x0 = qx | 0;
+        const y0 = qy | 0;
+        const fx = qx - x0;
+        const fy = qy - y0;
+        const i = y0 * sourceSize + x0;
+        const p00 = source[i];
+        const p10 = source[i + 1];
+        const p01 = source[i + sourceSize];
+        const p11 = source[i + sourceSize + 1];
+        const top = p00 + fx * (p10 - p00);
+        out[row + ox] = top + fy * (p01 + fx * (p11 - p01) - top);
+      }
+      continue;
+    }
     for (let ox = 0; ox < IMAGE_SIZE; ox++, qx += a, qy += d) {
       let x0 = Math.floor(qx);
       let y0 = Math.floor(qy);
@@ -126,12 +151,10 @@ export function warpAffine(
       const fy = qy - y0;
       let x1 = x0 + 1;
       let y1 = y0 + 1;
-      if (x0 < 0 || x1 > last || y0 < 0 || y1 > last) {
-        x0 = x0 < 0 ? 0 : x0 > last ? last : x0;
-        x1 = x1 < 0 ? 0 : x1 > last ? last : x1;
-        y0 = y0 < 0 ? 0 : y0 > last ? last : y0;
-        y1 = y1 < 0 ? 0 : y1 > last ? last : y1;
-      }
+      x0 = x0 < 0 ? 0 : x0 > last ? last : x0;
+      x1 = x1 < 0 ? 0 : x1 > last ? last : x1;
+      y0 = y0 < 0 ? 0 : y0 > last ? last : y0;
+      y1 = y1 < 0 ? 0 : y1 > last ? last : y1;
       const r0 = y0 * sourceSize;
       const r1 = y1 * sourceSize;
       const top = source[r0 + x0] + fx * (source[r0 + x1] - source[r0 + x0]);

@@ -81,29 +81,21 @@ export function blur3(frame: Float32Array, w: number): void {
 export function applyPhotometric(frame: Float32Array, p: PhotometricParams): void {
   if (p.blur > 0) blur3(frame, p.blur);
   const n = frame.length;
-  if (p.gamma !== 1 || p.contrast !== 1 || p.brightness !== 0) {
-    const lut = tonalTable(p.gamma, p.contrast, p.brightness);
-    const top = LUT_SIZE - 1;
-    for (let i = 0; i < n; i++) {
-      const v = frame[i];
-      const pos = (v < 0 ? 0 : v > 1 ? 1 : v) * top;
-      let k = pos | 0;
-      if (k > top - 1) k = top - 1;
-      frame[i] = lut[k] + (pos - k) * (lut[k + 1] - lut[k]);
-    }
-  }
+  const tonal = p.gamma !== 1 || p.contrast !== 1 || p.brightness !== 0;
+  const lut = tonalTable(tonal ? p.gamma : 1, tonal ? p.contrast : 1, tonal ? p.brightness : 0);
+  const top = LUT_SIZE - 1;
   const noise = p.noise;
-  if (noise > 0) {
-    const table = normals();
-    const mask = NOISE_TABLE_SIZE - 1;
-    const stride = p.noiseStride | 1;
-    for (let i = 0, at = p.noiseStart & mask; i < n; i++, at = (at + stride) & mask) {
-      frame[i] += noise * table[at];
-    }
-  }
-  for (let i = 0; i < n; i++) {
+  const table = normals();
+  const mask = NOISE_TABLE_SIZE - 1;
+  const stride = p.noiseStride | 1;
+  // One pass: clip, tone curve (identity table when there is none), noise, clip.
+  for (let i = 0, at = p.noiseStart & mask; i < n; i++, at = (at + stride) & mask) {
     const v = frame[i];
-    frame[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    const pos = (v < 0 ? 0 : v > 1 ? 1 : v) * top;
+    let k = pos | 0;
+    if (k > top - 1) k = top - 1;
+    const w = lut[k] + (pos - k) * (lut[k + 1] - lut[k]) + noise * table[at];
+    frame[i] = w < 0 ? 0 : w > 1 ? 1 : w;
   }
 }
 
