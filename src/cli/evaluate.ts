@@ -37,6 +37,7 @@ interface EvaluateOptions {
   pts?: string;
   json?: boolean;
   engine?: EngineChoice;
+  flipTest?: boolean;
 }
 
 export function evaluateCommand(ctx: CliContext): Command {
@@ -53,13 +54,18 @@ export function evaluateCommand(ctx: CliContext): Command {
     .option('--landmarks <csv>', 'landmark CSV of an image folder (Udacity layout)')
     .option('--pts <dir>', 'folder of .pts landmark files (default: the image folder)')
     .option('--json', 'print the metrics as JSON')
+    .option(
+      '--flip-test',
+      'average each face with its mirror image (default for models trained with mirroring)',
+    )
+    .option('--no-flip-test', 'no flip averaging')
     .addOption(engineOption())
     .addHelpText(
       'after',
       '\nExamples:\n  facepoints evaluate runs/net1/model-best.fpm valid.csv\n  facepoints evaluate model.fpm faces/ --landmarks faces.csv --json',
     )
     .action(async (modelPath: string, dataPath: string, o: EvaluateOptions) => {
-      const model = await loadPredictor(modelPath, { engine: o.engine });
+      const model = await loadPredictor(modelPath, { engine: o.engine, flipTest: o.flipTest });
       try {
         const data = await loadLabelledData(dataPath, {
           landmarks: o.landmarks,
@@ -84,8 +90,18 @@ export function evaluateCommand(ctx: CliContext): Command {
           schema: data.schema,
         });
         if (o.json)
-          println(ctx.stdout, JSON.stringify({ model: modelPath, data: dataPath, ...metrics }, null, 2));
-        else printMetrics(ctx.stdout, metrics);
+          println(
+            ctx.stdout,
+            JSON.stringify(
+              { model: modelPath, data: dataPath, flipTest: model.flipTest, ...metrics },
+              null,
+              2,
+            ),
+          );
+        else {
+          println(ctx.stdout, `flip averaging: ${model.flipTest ? 'on' : 'off'}`);
+          printMetrics(ctx.stdout, metrics);
+        }
       } finally {
         model.dispose();
       }

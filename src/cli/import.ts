@@ -1,7 +1,7 @@
 /** `facepoints import`: images with landmarks -> a Kaggle-format CSV every other command reads. */
 import { access } from 'node:fs/promises';
 
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { countComplete } from '../data/dataset.js';
 import { writeKaggleCsv } from '../data/kaggle-csv.js';
@@ -11,6 +11,14 @@ import { type CliContext, println } from './io.js';
 import { labelledDataFromFolder } from './labelled-data.js';
 import { parseSeed } from './options.js';
 
+function parseContextSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 96 || (n - 96) % 2 !== 0) {
+    throw new InvalidArgumentError('expected a whole number of pixels >= 96 with an even margin, e.g. 128.');
+  }
+  return n;
+}
+
 interface ImportOptions {
   landmarks?: string;
   pts?: string;
@@ -18,6 +26,7 @@ interface ImportOptions {
   out: string;
   jitter?: boolean;
   seed?: number;
+  contextSize?: number;
   force?: boolean;
 }
 
@@ -41,6 +50,11 @@ export function importCommand(ctx: CliContext): Command {
     .requiredOption('-o, --out <file>', 'CSV to write')
     .option('--jitter', 'shift and scale each crop at random (augmentation)')
     .option('--seed <n>', 'seed of the jitter', parseSeed)
+    .option(
+      '--context-size <pixels>',
+      'also write a wider crop of each face (e.g. 128: the 96x96 frame at its centre, same scale) as a Context column, for augmentation',
+      parseContextSize,
+    )
     .option('--force', 'replace an existing output file')
     .addHelpText(
       'after',
@@ -60,6 +74,7 @@ export function importCommand(ctx: CliContext): Command {
         schema: o.schema,
         jitter: o.jitter,
         seed: o.seed,
+        contextSize: o.contextSize,
       });
       await writeKaggleCsv(o.out, dataset, { includeIds: true });
       println(

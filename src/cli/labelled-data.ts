@@ -45,7 +45,14 @@ export async function loadLabelledData(
  */
 export async function labelledDataFromFolder(
   path: string,
-  options: { landmarks?: string; pts?: string; schema: SchemaName; jitter?: boolean; seed?: number },
+  options: {
+    landmarks?: string;
+    pts?: string;
+    schema: SchemaName;
+    jitter?: boolean;
+    seed?: number;
+    contextSize?: number;
+  },
 ): Promise<KeypointDataset> {
   if ((await kindOf(path)) !== 'folder') throw new ConfigError(`${path} is not a folder of images`);
   if (options.landmarks && options.pts) throw new ConfigError('give one of --landmarks and --pts, not both');
@@ -57,6 +64,7 @@ export async function labelledDataFromFolder(
     schema: options.schema,
     ...(options.landmarks ? { csvPath: options.landmarks } : { ptsDir: options.pts ?? path }),
     ...(options.jitter ? { jitter: true, seed: options.seed ?? 0 } : {}),
+    ...(options.contextSize ? { contextSize: options.contextSize } : {}),
   });
   if (dataset.count === 0) {
     throw new ConfigError(

@@ -22,6 +22,7 @@ interface PredictOptions {
   draw?: string;
   force?: boolean;
   engine?: EngineChoice;
+  flipTest?: boolean;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -68,6 +69,11 @@ export function predictCommand(ctx: CliContext): Command {
     .option('-o, --out <file>', 'CSV to write', 'predictions.csv')
     .option('--draw <dir>', 'also write images with the keypoints drawn into DIR')
     .option('--force', 'replace existing output files')
+    .option(
+      '--flip-test',
+      'average each face with its mirror image (default for models trained with mirroring)',
+    )
+    .option('--no-flip-test', 'no flip averaging')
     .addOption(engineOption())
     .addHelpText(
       'after',
@@ -86,7 +92,7 @@ export function predictCommand(ctx: CliContext): Command {
       if (o.draw && !o.force && (await exists(o.draw)) && (await readdir(o.draw)).length > 0) {
         throw new ConfigError(`--draw folder ${o.draw} is not empty: use --force to write into it`);
       }
-      const model = await loadPredictor(modelPath, { engine: o.engine });
+      const model = await loadPredictor(modelPath, { engine: o.engine, flipTest: o.flipTest });
       try {
         const header = [csvInput ? 'ImageId' : 'file', ...model.columns];
         const lines = [header.join(',')];

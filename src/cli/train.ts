@@ -4,7 +4,8 @@ import { basename, extname, resolve } from 'node:path';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { rmseInPixels } from '../data/scaling.js';
+import { type AugmentSettings, DEFAULT_AUGMENT, resolveAugment } from '../augment/augment-batch-iterator.js';
+import { MIRROR_RULES, type MirrorRule, rmseInPixels } from '../data/scaling.js';
 import type { SchemaName } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, DataFormatError, fileError } from '../errors.js';
@@ -36,6 +37,8 @@ export interface TrainOptions {
   out?: string;
   resume?: string;
   flip?: boolean;
+  mirror?: MirrorRule;
+  augment?: Partial<AugmentSettings> | boolean;
   lr?: Schedule;
   momentum?: Schedule;
   optimizer?: OptimizerName;
@@ -68,6 +71,29 @@ function parseLossOption(text: string): LossSpec {
   } catch (error) {
     throw new InvalidArgumentError(`${(error as Error).message}.`);
   }
+}
+
+/** `--augment rotation=10,mirror=false,noise=0` -> settings over the defaults. */
+export function parseAugment(value: string): Partial<AugmentSettings> {
+  const settings: Record<string, number | boolean> = {};
+  for (const part of value.split(',').filter((p) => p.trim() !== '')) {
+    const [key, raw] = part.split('=').map((t) => t.trim());
+    if (!(key in DEFAULT_AUGMENT) || raw === undefined) {
+      throw new InvalidArgumentError(
+        `expected name=value pairs separated by commas, names: ${Object.keys(DEFAULT_AUGMENT).join(', ')}.`,
+      );
+    }
+    settings[key] = key === 'mirror' ? raw === 'true' : Number(raw);
+    if (key === 'mirror' && raw !== 'true' && raw !== 'false') {
+      throw new InvalidArgumentError('mirror=true or mirror=false.');
+    }
+  }
+  try {
+    resolveAugment(settings, 'augment');
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^augment: /, '') + '.');
+  }
+  return settings;
 }
 
 /** Reads a JSON config file; a name of a preset is taken as the preset. */
@@ -115,6 +141,8 @@ function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInp
     ...(o.engine !== undefined ? { engine: o.engine } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.flip !== undefined ? { flip: o.flip } : {}),
+    ...(o.mirror !== undefined ? { mirror: o.mirror } : {}),
+    ...(o.augment !== undefined ? { augment: o.augment } : {}),
     ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
     ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
     ...(o.optimizer !== undefined ? { optimizer: o.optimizer } : {}),
@@ -137,6 +165,8 @@ function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
       'schema',
       'seed',
       'flip',
+      'mirror',
+      'augment',
       'lr',
       'momentum',
       'optimizer',
@@ -265,12 +295,12 @@ export async function runTrain(
 
 export function trainCommand(ctx: CliContext): Command {
   return new Command('train')
-    .summary('train a preset (net1..net7) or a JSON config on a CSV or generated faces')
+    .summary('train a preset (net1..net7, conv6-aug) or a JSON config on a CSV or generated faces')
     .description(
       'Trains a net and records the run in a folder: config.json, run.json (seed, data fingerprint, machine, engine, timings), ' +
         'history.json/.csv, model-best.fpm, model-last.fpm and loss.png/.svg. Prints the training table live. ' +
         'Ctrl-C stops after the current batch and saves; --resume DIR goes on from there. ' +
-        'NET is a preset (net1..net7, default net1) or a JSON file of settings (see docs/cli.md).',
+        'NET is a preset (net1..net7, conv6-aug; default net1) or a JSON file of settings (see docs/cli.md).',
     )
     .argument('[net]', 'preset name or JSON config file')
     .option('--data <source>', 'Kaggle-format CSV file, or synthetic:COUNT[:SEED] for generated faces')
@@ -287,6 +317,18 @@ export function trainCommand(ctx: CliContext): Command {
     .option('--resume <dir>', 'go on training the run in DIR from its last model')
     .option('--flip', 'flip augmentation on')
     .option('--no-flip', 'flip augmentation off')
+    .option(
+      '--augment [settings]',
+      'augmentation: rotation, scale, shift, mirror, gamma, contrast, brightness, blur, noise (defaults, or e.g. rotation=10,noise=0)',
+      parseAugment,
+    )
+    .option('--no-augment', 'augmentation off')
+    .addOption(
+      new Option(
+        '--mirror <rule>',
+        "how flips mirror x: exact (the true mirror, 95 - x; default) or tutorial (96 - x, the tutorial's arithmetic)",
+      ).choices([...MIRROR_RULES]),
+    )
     .option(
       '--lr <start[:stop]>',
       'learning rate, constant or linear from START to STOP over the epochs',

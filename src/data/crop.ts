@@ -185,14 +185,20 @@ interface Taps {
  * under each output pixel by area; enlarging interpolates linearly. Indices
  * outside 0..length-1 are clamped ('edge') or get -1 ('zero').
  */
-function axisTaps(first: number, k: number, length: number, padding: 'edge' | 'zero'): Taps {
+function axisTaps(
+  first: number,
+  k: number,
+  length: number,
+  padding: 'edge' | 'zero',
+  outSize: number = IMAGE_SIZE,
+): Taps {
   // The box's edge, where output pixel 0 begins: the same place pointsToFrame maps to -0.5.
   const start = first - PIXEL_EDGE;
   const index: Int32Array[] = [];
   const weight: Float32Array[] = [];
   const place = (i: number) =>
     i >= 0 && i < length ? i : padding === 'edge' ? Math.min(length - 1, Math.max(0, i)) : -1;
-  for (let o = 0; o < IMAGE_SIZE; o++) {
+  for (let o = 0; o < outSize; o++) {
     const is: number[] = [];
     const ws: number[] = [];
     if (k >= 1) {
@@ -220,9 +226,28 @@ function axisTaps(first: number, k: number, length: number, padding: 'edge' | 'z
 }
 
 /**
- * Crops the box out of the image and resizes it to the 96x96 frame, values
- * in [0, 1]. Outside the image, pixels repeat the nearest edge ('edge',
- * the default) or are black ('zero').
+ * The box of a wider crop around `box`: the same centre and scale, `size`
+ * pixels wide instead of 96, so `box`'s 96x96 frame is its central window
+ * (offset (size - 96) / 2). What augmentation samples from.
+ *
+ * @example
+ * const wide = cropToFrame(image, contextBox(box, 128), { size: 128 }); // frame = wide's centre
+ */
+export function contextBox(box: CropBox, size: number): CropBox {
+  if (!Number.isInteger(size) || size < IMAGE_SIZE || (size - IMAGE_SIZE) % 2 !== 0) {
+    throw new ConfigError(
+      `context size must be a whole number >= ${IMAGE_SIZE} with an even margin, got ${size}`,
+    );
+  }
+  const k = box.size / IMAGE_SIZE;
+  const margin = ((size - IMAGE_SIZE) / 2) * k;
+  return { x: box.x - margin, y: box.y - margin, size: box.size + 2 * margin };
+}
+
+/**
+ * Crops the box out of the image and resizes it to the 96x96 frame (or
+ * `size` x `size`), values in [0, 1]. Outside the image, pixels repeat the
+ * nearest edge ('edge', the default) or are black ('zero').
  *
  * @example
  * const frame = cropToFrame(await decodeImage(path), faceCropBox(points));
@@ -230,7 +255,7 @@ function axisTaps(first: number, k: number, length: number, padding: 'edge' | 'z
 export function cropToFrame(
   image: GrayImage,
   box: CropBox,
-  options: { padding?: 'edge' | 'zero' } = {},
+  options: { padding?: 'edge' | 'zero'; size?: number } = {},
 ): Float32Array {
   if (!(box.size > 0)) throw new ConfigError(`crop box size must be positive, got ${box.size}`);
   if (image.data.length !== image.width * image.height) {
@@ -239,17 +264,18 @@ export function cropToFrame(
     );
   }
   const padding = options.padding ?? 'edge';
-  const k = box.size / IMAGE_SIZE;
-  const xs = axisTaps(box.x, k, image.width, padding);
-  const ys = axisTaps(box.y, k, image.height, padding);
+  const side = options.size ?? IMAGE_SIZE;
+  const k = box.size / side;
+  const xs = axisTaps(box.x, k, image.width, padding, side);
+  const ys = axisTaps(box.y, k, image.height, padding, side);
   // Each source row needed is resampled horizontally once.
   const rows = new Map<number, Float32Array>();
   const rowAt = (sy: number): Float32Array => {
     let row = rows.get(sy);
     if (row) return row;
-    row = new Float32Array(IMAGE_SIZE);
+    row = new Float32Array(side);
     const base = sy * image.width;
-    for (let o = 0; o < IMAGE_SIZE; o++) {
+    for (let o = 0; o < side; o++) {
       const idx = xs.index[o];
       const w = xs.weight[o];
       let sum = 0;
@@ -259,15 +285,15 @@ export function cropToFrame(
     rows.set(sy, row);
     return row;
   };
-  const out = new Float32Array(IMAGE_SIZE * IMAGE_SIZE);
-  for (let oy = 0; oy < IMAGE_SIZE; oy++) {
+  const out = new Float32Array(side * side);
+  for (let oy = 0; oy < side; oy++) {
     const idx = ys.index[oy];
     const w = ys.weight[oy];
-    const target = oy * IMAGE_SIZE;
+    const target = oy * side;
     for (let t = 0; t < idx.length; t++) {
       if (idx[t] < 0) continue;
       const row = rowAt(idx[t]);
-      for (let o = 0; o < IMAGE_SIZE; o++) out[target + o] += w[t] * row[o];
+      for (let o = 0; o < side; o++) out[target + o] += w[t] * row[o];
     }
   }
   for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i] / PIXEL_MAX));

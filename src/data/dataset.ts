@@ -19,6 +19,9 @@ export const PIXELS_PER_IMAGE = IMAGE_SIZE * IMAGE_SIZE;
  *   `scaleTarget`; NaN marks a missing keypoint coordinate.
  * - `ids`: one name per row (file name, Kaggle row number).
  * - `groups`: optional, one key per row (the identity) for group-aware splits.
+ * - `context`: optional, a wider crop of each face, `size` x `size` pixels
+ *   whose central 96x96 window is exactly `images`' frame (same scale, `size`
+ *   - 96 even), so augmentation can rotate and zoom out without cutting the face.
  */
 export interface KeypointDataset {
   schema: KeypointSchema;
@@ -27,6 +30,13 @@ export interface KeypointDataset {
   targets: Float32Array;
   ids: string[];
   groups?: string[];
+  context?: ContextCrops;
+}
+
+/** Wider crops of a dataset's faces: `count * size * size` values in [0, 1]. */
+export interface ContextCrops {
+  size: number;
+  images: Float32Array;
 }
 
 /** Whether row `row` has every target present. */
@@ -78,6 +88,8 @@ export function subsetDataset(dataset: KeypointDataset, rows: ArrayLike<number>)
   const targets = new Float32Array(rows.length * width);
   const ids: string[] = [];
   const groups: string[] | undefined = dataset.groups ? [] : undefined;
+  const perContext = dataset.context ? dataset.context.size ** 2 : 0;
+  const context = dataset.context ? new Float32Array(rows.length * perContext) : undefined;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     if (!(r >= 0 && r < dataset.count)) throw new ConfigError(`row ${r} is outside 0..${dataset.count - 1}`);
@@ -88,10 +100,19 @@ export function subsetDataset(dataset: KeypointDataset, rows: ArrayLike<number>)
       );
     }
     targets.set(dataset.targets.subarray(r * width, (r + 1) * width), i * width);
+    context?.set(dataset.context!.images.subarray(r * perContext, (r + 1) * perContext), i * perContext);
     ids.push(dataset.ids[r]);
     groups?.push(dataset.groups![r]);
   }
-  return { schema: dataset.schema, count: rows.length, images, targets, ids, ...(groups ? { groups } : {}) };
+  return {
+    schema: dataset.schema,
+    count: rows.length,
+    images,
+    targets,
+    ids,
+    ...(groups ? { groups } : {}),
+    ...(context ? { context: { size: dataset.context!.size, images: context } } : {}),
+  };
 }
 
 /**
@@ -118,4 +139,13 @@ export function checkDataset(dataset: KeypointDataset): void {
   expect('targets', dataset.targets.length, count * schema.columns.length);
   expect('ids', dataset.ids.length, count);
   if (dataset.groups) expect('groups', dataset.groups.length, count);
+  if (dataset.context) {
+    const { size } = dataset.context;
+    if (!Number.isInteger(size) || size < IMAGE_SIZE || (size - IMAGE_SIZE) % 2 !== 0) {
+      throw new ConfigError(
+        `dataset context size must be a whole number >= ${IMAGE_SIZE} with an even margin, got ${size}`,
+      );
+    }
+    expect('context images', dataset.context.images.length, count * size * size);
+  }
 }

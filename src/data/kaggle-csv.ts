@@ -11,7 +11,10 @@
  * - the header may list the 136 columns of `ibug68` instead of Kaggle's 30;
  * - a file without the `Image` column reads as labels only (`images` empty);
  * - leading `Id` and `Group` columns carry the ids and identity groups of
- *   imported data through the file.
+ *   imported data through the file;
+ * - a `Context` column after `Image` holds a wider crop of each face
+ *   (S x S pixels, the 96x96 frame at its centre), which augmentation samples
+ *   from (`facepoints import --context-size S`).
  */
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
@@ -178,9 +181,10 @@ function pixelError(
   count: number,
   place: Place,
   column: string,
+  expected: number = PIXELS_PER_IMAGE,
 ): never {
-  if (count === PIXELS_PER_IMAGE) {
-    throw new DataFormatError(`more than ${PIXELS_PER_IMAGE} pixels, expected exactly ${PIXELS_PER_IMAGE}`, {
+  if (count === expected) {
+    throw new DataFormatError(`more than ${expected} pixels, expected exactly ${expected}`, {
       ...place,
       column,
     });
@@ -206,6 +210,7 @@ function parseImage(
   offset: number,
   place: Place,
   column: string,
+  expected: number = PIXELS_PER_IMAGE,
 ): void {
   let count = 0;
   let value = 0;
@@ -218,8 +223,8 @@ function parseImage(
       digits++;
     } else if (digit === SPACE - DIGIT_0) {
       if (digits > 0) {
-        if (value > PIXEL_MAX || count === PIXELS_PER_IMAGE)
-          pixelError(line, i, digits, count, place, column);
+        if (value > PIXEL_MAX || count === expected)
+          pixelError(line, i, digits, count, place, column, expected);
         out[offset + count++] = PIXEL_SCALE[value];
         value = 0;
         digits = 0;
@@ -233,15 +238,29 @@ function parseImage(
     }
   }
   if (digits > 0) {
-    if (value > PIXEL_MAX || count === PIXELS_PER_IMAGE) pixelError(line, end, digits, count, place, column);
+    if (value > PIXEL_MAX || count === expected)
+      pixelError(line, end, digits, count, place, column, expected);
     out[offset + count++] = PIXEL_SCALE[value];
   }
-  if (count !== PIXELS_PER_IMAGE) {
-    throw new DataFormatError(`${count} pixels, expected ${PIXELS_PER_IMAGE} (a 96x96 image)`, {
+  if (count !== expected) {
+    const side = Math.round(Math.sqrt(expected));
+    throw new DataFormatError(`${count} pixels, expected ${expected} (a ${side}x${side} image)`, {
       ...place,
       column,
     });
   }
+}
+
+/** Number of space-separated values in bytes start..end (the first Context field sizes the rest). */
+function countValues(line: Uint8Array, start: number, end: number): number {
+  let count = 0;
+  let inValue = false;
+  for (let i = start; i < end; i++) {
+    const space = line[i] === SPACE;
+    if (!space && !inValue) count++;
+    inValue = !space;
+  }
+  return count;
 }
 
 /** Layout of a training-format header. */
@@ -250,6 +269,8 @@ interface TrainingLayout {
   hasId: boolean;
   hasGroup: boolean;
   hasImage: boolean;
+  /** A `Context` column after `Image`: wider crops of the same faces (see `KeypointDataset.context`). */
+  hasContext: boolean;
   names: string[];
 }
 
@@ -259,8 +280,10 @@ function parseTrainingHeader(names: string[], file: string): TrainingLayout {
   if (hasId) first++;
   const hasGroup = names[first] === 'Group';
   if (hasGroup) first++;
-  const hasImage = names[names.length - 1] === 'Image';
-  const coordinates = names.slice(first, hasImage ? names.length - 1 : names.length);
+  const hasContext = names[names.length - 1] === 'Context' && names[names.length - 2] === 'Image';
+  const imageAt = hasContext ? names.length - 2 : names.length - 1;
+  const hasImage = names[imageAt] === 'Image';
+  const coordinates = names.slice(first, hasImage ? imageAt : names.length);
   // The schema is the one whose first column matches; Kaggle's when none does, for the error message.
   const schema =
     SCHEMA_NAMES.map(getSchema).find(
@@ -283,7 +306,7 @@ function parseTrainingHeader(names: string[], file: string): TrainingLayout {
       );
     }
   }
-  return { schema, hasId, hasGroup, hasImage, names };
+  return { schema, hasId, hasGroup, hasImage, hasContext, names };
 }
 
 /** Number of lines in a file (a last line without a newline counts). */
@@ -306,21 +329,24 @@ class PixelRows {
   private data: Float32Array;
   rows = 0;
 
-  constructor(capacity: number) {
-    this.data = new Float32Array(capacity * PIXELS_PER_IMAGE);
+  constructor(
+    capacity: number,
+    readonly perRow: number = PIXELS_PER_IMAGE,
+  ) {
+    this.data = new Float32Array(capacity * perRow);
   }
 
   /** The array and offset where the next row goes. */
   slot(place: Place): { block: Float32Array; offset: number } {
-    if ((this.rows + 1) * PIXELS_PER_IMAGE > this.data.length) {
+    if ((this.rows + 1) * this.perRow > this.data.length) {
       throw new DataFormatError('more rows than lines counted: the file changed while being read', place);
     }
-    return { block: this.data, offset: this.rows * PIXELS_PER_IMAGE };
+    return { block: this.data, offset: this.rows * this.perRow };
   }
 
   /** Pixels of the kept rows; copied only when rows were dropped or lines were blank. */
   toArray(): Float32Array {
-    const used = this.rows * PIXELS_PER_IMAGE;
+    const used = this.rows * this.perRow;
     return used === this.data.length ? this.data : this.data.slice(0, used);
   }
 }
@@ -343,6 +369,9 @@ export async function readKaggleCsv(
   await checkInputFile(path, 'a Kaggle-format CSV file');
   let layout: TrainingLayout | undefined;
   let pixels: PixelRows | undefined;
+  let context: PixelRows | undefined;
+  let contextSize = 0;
+  let capacity = 0;
   const targets: number[] = [];
   const ids: string[] = [];
   const groups: string[] = [];
@@ -351,7 +380,10 @@ export async function readKaggleCsv(
     const { line, bounds, place } = record;
     if (!layout) {
       layout = parseTrainingHeader(headerNames(record), file);
-      if (layout.hasImage) pixels = new PixelRows((await countLines(path)) - 1);
+      if (layout.hasImage) {
+        capacity = (await countLines(path)) - 1;
+        pixels = new PixelRows(capacity);
+      }
       continue;
     }
     dataRow++;
@@ -378,9 +410,30 @@ export async function readKaggleCsv(
     if (pixels) {
       const { block, offset } = pixels.slot(place);
       parseImage(line, bounds[2 * f], bounds[2 * f + 1], block, offset, place, 'Image');
+      f++;
+    }
+    if (layout.hasContext) {
+      if (!context) {
+        const values = countValues(line, bounds[2 * f], bounds[2 * f + 1]);
+        contextSize = Math.round(Math.sqrt(values));
+        if (
+          contextSize * contextSize !== values ||
+          contextSize < IMAGE_SIZE ||
+          (contextSize - IMAGE_SIZE) % 2
+        ) {
+          throw new DataFormatError(
+            `${values} pixels: expected a square image at least ${IMAGE_SIZE} wide, with an even margin around the 96x96 frame`,
+            { ...place, column: 'Context' },
+          );
+        }
+        context = new PixelRows(capacity, values);
+      }
+      const { block, offset } = context.slot(place);
+      parseImage(line, bounds[2 * f], bounds[2 * f + 1], block, offset, place, 'Context', context.perRow);
     }
     if (options.dropIncomplete && !complete) continue;
     if (pixels) pixels.rows++;
+    if (context) context.rows++;
     for (const v of row) targets.push(v);
     ids.push(id);
     if (layout.hasGroup) groups.push(group);
@@ -394,6 +447,7 @@ export async function readKaggleCsv(
     targets: Float32Array.from(targets),
     ids,
     ...(layout.hasGroup ? { groups } : {}),
+    ...(context ? { context: { size: contextSize, images: context.toArray() } } : {}),
   };
 }
 
@@ -481,10 +535,10 @@ function formatCoordinate(target: number): string {
 
 const PIXEL_TEXT = Array.from({ length: PIXEL_MAX + 1 }, (_, v) => String(v));
 
-function formatImage(images: Float32Array, row: number): string {
-  const parts = new Array<string>(PIXELS_PER_IMAGE);
-  const base = row * PIXELS_PER_IMAGE;
-  for (let i = 0; i < PIXELS_PER_IMAGE; i++) {
+function formatImage(images: Float32Array, row: number, perRow: number = PIXELS_PER_IMAGE): string {
+  const parts = new Array<string>(perRow);
+  const base = row * perRow;
+  for (let i = 0; i < perRow; i++) {
     const v = Math.round(images[base + i] * PIXEL_MAX);
     parts[i] = PIXEL_TEXT[v < 0 ? 0 : v > PIXEL_MAX ? PIXEL_MAX : v];
   }
@@ -518,6 +572,7 @@ export async function writeKaggleCsv(
     ...(withGroups ? ['Group'] : []),
     ...dataset.schema.columns,
     ...(hasImages ? ['Image'] : []),
+    ...(hasImages && dataset.context ? ['Context'] : []),
   ];
   await writeAtomically(path, async (handle) => {
     const out = new ChunkedWriter(handle);
@@ -528,6 +583,9 @@ export async function writeKaggleCsv(
       if (withGroups) cells.push(csvCell(dataset.groups![r]));
       for (let c = 0; c < width; c++) cells.push(formatCoordinate(dataset.targets[r * width + c]));
       if (hasImages) cells.push(formatImage(dataset.images, r));
+      if (hasImages && dataset.context) {
+        cells.push(formatImage(dataset.context.images, r, dataset.context.size ** 2));
+      }
       await out.write(cells.join(',') + '\n');
     }
     await out.flush();

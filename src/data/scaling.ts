@@ -46,3 +46,31 @@ export function coordinateRange(side: number): { min: number; max: number } {
   const margin = Math.max(2, COORDINATE_MARGIN * side);
   return { min: -margin, max: side + margin };
 }
+
+/**
+ * How a left-right flip moves an x coordinate.
+ * - 'exact': the true mirror. Pixel i becomes pixel 95 - i, and so does a
+ *   point: with pixel centres at integers (the crop rule's convention), the
+ *   mirror of x is 95 - x. The default everywhere.
+ * - 'tutorial': the tutorial's rule, negating the scaled x, i.e. x -> 96 - x:
+ *   half a pixel off the image's mirror, so a flipped sample's label sits 1 px
+ *   right of where its mirrored pixels put it. Kept for exact reproduction of
+ *   the tutorial's net3, net5, net6 and net7.
+ */
+export type MirrorRule = 'exact' | 'tutorial';
+
+/** The mirror rules, for option parsing. */
+export const MIRROR_RULES: readonly MirrorRule[] = ['exact', 'tutorial'];
+
+/**
+ * The scaled x target of a point after mirroring a frame `width` pixels wide
+ * (96 for the network's frame).
+ *
+ * @example
+ * mirrorTarget(scaleTarget(30), 'exact'); // scaleTarget(65)
+ * mirrorTarget(scaleTarget(30), 'tutorial'); // scaleTarget(66)
+ */
+export function mirrorTarget(target: number, rule: MirrorRule, width: number = IMAGE_SIZE): number {
+  if (rule === 'tutorial') return -target;
+  return (width - 1 - 2 * TARGET_CENTER) / TARGET_SCALE - target;
+}

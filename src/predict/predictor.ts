@@ -6,11 +6,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import type { MirrorRule } from '../data/scaling.js';
 import { type KeypointSchema, getSchema } from '../data/schemas.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, ModelFileError, fileProblem } from '../errors.js';
 import type { ModelMetadata } from '../runs/train-run.js';
 import { NeuralNet } from '../train/neural-net.js';
+import { averageWithMirror, flipPairsOfColumns, mirrorImages } from './flip-average.js';
 
 /** Name of the file a `specialists` run writes to list its models. */
 export const SPECIALISTS_FILE = 'specialists.json';
@@ -34,6 +36,8 @@ export interface LoadedModel {
 export interface Predictor {
   schema: KeypointSchema;
   columns: string[];
+  /** Whether predictions average each face with its mirror image (all of a specialists folder's models, or some). */
+  flipTest: boolean;
   predict(images: Float32Array): Promise<Float32Array>;
   dispose(): void;
 }
@@ -76,11 +80,50 @@ export async function loadModel(
   return { net, schema: schema!, columns: metadata.columns as string[], metadata: metadata as ModelMetadata };
 }
 
-function single(model: LoadedModel): Predictor {
+/** What `loadPredictor` is asked. */
+export interface PredictorOptions {
+  engine?: EngineChoice;
+  /**
+   * Average each prediction with the one on the mirror image. Default: on
+   * for models trained with mirrored samples (their metadata says so), off
+   * for the others; true asks for it on any model whose columns mirror.
+   */
+  flipTest?: boolean;
+}
+
+/** The model's predict, flip-averaged when asked or (by default) when it trained with mirrors. */
+function modelPredict(
+  model: LoadedModel,
+  flipTest: boolean | undefined,
+  path: string,
+): { flipTest: boolean; predict: (images: Float32Array) => Promise<Float32Array> } {
+  const pairs = flipPairsOfColumns(model.schema, model.columns);
+  const wanted = flipTest ?? model.metadata.trainedWithMirror === true;
+  if (!wanted) return { flipTest: false, predict: (images) => model.net.predict(images) };
+  if (!pairs) {
+    if (flipTest) {
+      throw new ConfigError(
+        `${path}: its keypoints do not come in mirror pairs, so it cannot average over flips`,
+      );
+    }
+    return { flipTest: false, predict: (images) => model.net.predict(images) };
+  }
+  const rule: MirrorRule = model.metadata.mirror ?? 'exact';
+  return {
+    flipTest: true,
+    async predict(images) {
+      const direct = await model.net.predict(images);
+      const mirrored = await model.net.predict(mirrorImages(images));
+      return averageWithMirror(direct, mirrored, model.columns.length, pairs, rule);
+    },
+  };
+}
+
+function single(model: LoadedModel, flipTest: boolean | undefined, path: string): Predictor {
   return {
     schema: model.schema,
     columns: model.columns,
-    predict: (images) => model.net.predict(images),
+    ...modelPredict(model, flipTest, path),
     dispose: () => model.net.dispose(),
   };
 }
@@ -105,7 +148,7 @@ export async function readSpecialistsIndex(dir: string): Promise<SpecialistsInde
  * the schema's columns that any specialist covers, in schema order (a later
  * specialist wins a column two of them predict).
  */
-async function specialistsPredictor(dir: string, options: { engine?: EngineChoice }): Promise<Predictor> {
+async function specialistsPredictor(dir: string, options: PredictorOptions): Promise<Predictor> {
   const index = await readSpecialistsIndex(dir);
   const schema = getSchema(index.schema);
   const models: LoadedModel[] = [];
@@ -121,14 +164,16 @@ async function specialistsPredictor(dir: string, options: { engine?: EngineChoic
   }
   const covered = new Set(models.flatMap((m) => m.columns));
   const columns = schema.columns.filter((c) => covered.has(c));
+  const predictors = models.map((m, i) => modelPredict(m, options.flipTest, index.specialists[i].model));
   return {
     schema,
     columns,
+    flipTest: predictors.some((p) => p.flipTest),
     async predict(images) {
       const count = images.length / models[0].net.resolvedSpec.inputSize;
       const merged = new Float32Array(count * columns.length);
-      for (const m of models) {
-        const part = await m.net.predict(images);
+      for (const [k, m] of models.entries()) {
+        const part = await predictors[k].predict(images);
         const width = m.columns.length;
         const target = m.columns.map((c) => columns.indexOf(c));
         for (let r = 0; r < count; r++) {
@@ -150,25 +195,25 @@ async function specialistsPredictor(dir: string, options: { engine?: EngineChoic
  * @example
  * const predictor = await loadPredictor('runs/specialists');
  * const predictions = await predictor.predict(images); // count * predictor.columns.length
+ * const plain = await loadPredictor('runs/net5', { flipTest: false }); // no flip averaging
  */
-export async function loadPredictor(
-  path: string,
-  options: { engine?: EngineChoice } = {},
-): Promise<Predictor> {
+export async function loadPredictor(path: string, options: PredictorOptions = {}): Promise<Predictor> {
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch (error) {
     throw new ModelFileError(path, fileProblem(error), { cause: error });
   }
-  if (!isFolder) return single(await loadModel(path, options));
+  if (!isFolder) return single(await loadModel(path, options), options.flipTest, path);
   const has = (name: string) =>
     stat(join(path, name)).then(
       (s) => s.isFile(),
       () => false,
     );
   if (await has(SPECIALISTS_FILE)) return specialistsPredictor(path, options);
-  if (await has('model-best.fpm')) return single(await loadModel(join(path, 'model-best.fpm'), options));
+  if (await has('model-best.fpm')) {
+    return single(await loadModel(join(path, 'model-best.fpm'), options), options.flipTest, path);
+  }
   throw new ModelFileError(
     path,
     `a folder, but neither a run folder (model-best.fpm) nor a specialists folder (${SPECIALISTS_FILE})`,

@@ -47,6 +47,8 @@ export interface ResumeRunResult extends TrainRunResult {
 export async function resumeRun(dir: string, options: ResumeRunOptions = {}): Promise<ResumeRunResult> {
   const folder = await RunFolder.open(dir);
   const saved = checkConfigInput(await folder.readConfig(), folder.file('config'));
+  // A config.json from before the mirror rule was recorded flipped the tutorial's way.
+  saved.mirror ??= 'tutorial';
   const config = resolveTrainConfig({
     ...saved,
     ...(options.maxEpochs !== undefined ? { maxEpochs: options.maxEpochs } : {}),

@@ -5,6 +5,8 @@
  */
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
+import { type AugmentSettings, resolveAugment } from '../augment/augment-batch-iterator.js';
+import { MIRROR_RULES, type MirrorRule } from '../data/scaling.js';
 import { type SchemaName, getSchema } from '../data/schemas.js';
 import { resolveLoss, type LossSpec } from '../nn/loss.js';
 import { ADAM_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../nn/optimizer.js';
@@ -49,6 +51,19 @@ export interface TrainConfig {
   loss: LossSpec;
   /** Flip augmentation (FlipBatchIterator with the schema's left/right pairs). */
   flip: boolean;
+  /**
+   * How flips (and flip averaging) mirror x: 'exact' (the true mirror, 95 - x) or
+   * 'tutorial' (96 - x, the tutorial's arithmetic). Default 'exact'; a config.json
+   * written before the rule was recorded flipped the tutorial's way, and resumes so.
+   */
+  mirror: MirrorRule;
+  /**
+   * Augmentation (AugmentBatchIterator: rotation, scale, shift, mirror, gamma,
+   * contrast, brightness, blur, noise), sampled from the data's wider `Context`
+   * crops when it has them; null: none. When set it replaces `flip` (its own
+   * `mirror` setting mirrors half the samples, always by the true mirror).
+   */
+  augment: AugmentSettings | null;
   /** Early stopping patience in epochs; null: none. */
   patience: number | null;
   batchSize: number;
@@ -61,7 +76,11 @@ export interface TrainConfig {
 }
 
 /** What a JSON config file or the command line may set; anything left out comes from the preset. */
-export type TrainConfigInput = Omit<Partial<TrainConfig>, 'preset'> & { preset?: string };
+export type TrainConfigInput = Omit<Partial<TrainConfig>, 'preset' | 'augment'> & {
+  preset?: string;
+  /** true: the default settings; an object: those settings over the defaults; null or false: none. */
+  augment?: Partial<AugmentSettings> | boolean | null;
+};
 
 const KEYS: readonly (keyof TrainConfig)[] = [
   'preset',
@@ -79,6 +98,8 @@ const KEYS: readonly (keyof TrainConfig)[] = [
   'weightDecay',
   'loss',
   'flip',
+  'mirror',
+  'augment',
   'patience',
   'batchSize',
   'validSize',
@@ -217,6 +238,17 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
     if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
     out.flip = input.flip;
   }
+  if (input.mirror !== undefined) {
+    if (!(MIRROR_RULES as readonly unknown[]).includes(input.mirror))
+      fail(where, 'mirror', MIRROR_RULES.map((r) => `"${r}"`).join(' or '), input.mirror);
+    out.mirror = input.mirror as MirrorRule;
+  }
+  if (input.augment !== undefined) {
+    const a = input.augment;
+    if (a === null || a === false) out.augment = null;
+    else if (a === true) out.augment = resolveAugment({}, `${where}: augment`);
+    else out.augment = resolveAugment(a as Partial<AugmentSettings>, `${where}: augment`);
+  }
   if (input.validSize !== undefined) {
     const v = input.validSize;
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(where, 'validSize', 'a fraction in [0, 1)', v);
@@ -234,6 +266,11 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
   for (const key of Object.keys(out) as (keyof TrainConfigInput)[])
     if (out[key] === undefined) delete out[key];
   return out;
+}
+
+function resolveAugmentInput(value: Partial<AugmentSettings> | boolean | null): AugmentSettings | null {
+  if (value === null || value === false) return null;
+  return resolveAugment(value === true ? {} : value);
 }
 
 /**
@@ -305,6 +342,8 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     weightDecay: input.weightDecay ?? 0,
     loss: resolveLoss(input.loss),
     flip: input.flip ?? training.flip,
+    mirror: input.mirror ?? 'exact',
+    augment: resolveAugmentInput(input.augment === undefined ? (training.augment ?? null) : input.augment),
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
     batchSize: input.batchSize ?? 128,
     validSize: input.validSize ?? 0.2,

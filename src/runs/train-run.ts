@@ -8,8 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-import type { KeypointDataset } from '../data/dataset.js';
-import { IMAGE_SIZE } from '../data/scaling.js';
+import { AugmentBatchIterator } from '../augment/augment-batch-iterator.js';
+import type { ContextCrops, KeypointDataset } from '../data/dataset.js';
+import { IMAGE_SIZE, type MirrorRule } from '../data/scaling.js';
 import { getSchema } from '../data/schemas.js';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -48,6 +49,10 @@ export interface ModelMetadata {
   preset?: string;
   /** Epoch of the weights (the best model's). */
   epoch?: number;
+  /** Whether training mirrored samples (flips or augmentation): predict and evaluate then average over flips by default. */
+  trainedWithMirror?: boolean;
+  /** The mirror rule training used (and flip averaging uses). */
+  mirror?: MirrorRule;
 }
 
 export interface TrainRunOptions {
@@ -75,7 +80,13 @@ export interface TrainRunResult {
   config: TrainConfig;
   record: RunRecord;
   /** The rows and targets the net trained on. */
-  data: { images: Float32Array; targets: Float32Array; count: number; groups?: string[] };
+  data: {
+    images: Float32Array;
+    targets: Float32Array;
+    count: number;
+    groups?: string[];
+    context?: ContextCrops;
+  };
 }
 
 function columnIndex(dataset: KeypointDataset, columns: readonly string[]): number[] {
@@ -190,11 +201,20 @@ export function selectTrainingData(
     for (let c = 0; c < index.length; c++)
       targets[k * columns.length + c] = dataset.targets[r * width + index[c]];
   });
+  let context: ContextCrops | undefined;
+  if (dataset.context) {
+    const per = dataset.context.size ** 2;
+    context = { size: dataset.context.size, images: new Float32Array(rows.length * per) };
+    rows.forEach((r, k) =>
+      context!.images.set(dataset.context!.images.subarray(r * per, (r + 1) * per), k * per),
+    );
+  }
   return {
     images,
     targets,
     count: rows.length,
     ...(dataset.groups ? { groups: rows.map((r) => dataset.groups![r]) } : {}),
+    ...(context ? { context } : {}),
   };
 }
 
@@ -509,6 +529,8 @@ async function trainInFolder(
     schema: config.schema,
     columns: config.columns,
     ...(config.preset ? { preset: config.preset } : {}),
+    trainedWithMirror: config.augment ? config.augment.mirror : config.flip,
+    mirror: config.augment ? 'exact' : config.mirror,
   };
   const recorder = new RunRecorder(
     folder,
@@ -535,14 +557,24 @@ async function trainInFolder(
   if (config.patience !== null)
     callbacks.push(new EarlyStopping({ patience: config.patience, verbose: false }));
   callbacks.push(recorder);
-  const batchIteratorTrain = config.flip
-    ? new FlipBatchIterator({
+  const flipPairs = flipPairsFor(config.schema, config.columns);
+  const batchIteratorTrain = config.augment
+    ? new AugmentBatchIterator({
         batchSize: config.batchSize,
         shuffle: true,
-        flipPairs: flipPairsFor(config.schema, config.columns),
-        imageShape: [1, IMAGE_SIZE, IMAGE_SIZE],
+        flipPairs,
+        augment: config.augment,
+        ...(data.context ? { source: data.context } : {}),
       })
-    : new BatchIterator({ batchSize: config.batchSize, shuffle: true });
+    : config.flip
+      ? new FlipBatchIterator({
+          batchSize: config.batchSize,
+          shuffle: true,
+          flipPairs,
+          imageShape: [1, IMAGE_SIZE, IMAGE_SIZE],
+          mirror: config.mirror,
+        })
+      : new BatchIterator({ batchSize: config.batchSize, shuffle: true });
   const common = {
     engine: config.engine,
     maxEpochs: config.maxEpochs,

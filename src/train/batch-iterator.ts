@@ -7,6 +7,8 @@
  * stream carried along, so a run resumed at epoch 7 sees the same batches as
  * one that ran straight through.
  */
+import type { AugmentBatchIteratorConfig } from '../augment/augment-batch-iterator.js';
+import type { MirrorRule } from '../data/scaling.js';
 import { ConfigError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 
@@ -21,10 +23,11 @@ export interface BatchContext {
   /** The net's seed, used by iterators constructed without one. */
   seed: number;
   /**
-   * The caller is done with each batch before it asks for the next (the
-   * trainer awaits every step), so the iterator may fill the same pair of
-   * arrays for every full batch instead of allocating new ones: a long run
-   * then makes no garbage of batch size per step. Default false.
+   * The caller is done with each batch before it asks for the batch after
+   * the next (the trainer cuts one batch ahead while the engine trains), so
+   * the iterator may fill two alternating pairs of arrays for every full batch
+   * instead of allocating new ones: a long run then makes no garbage of batch
+   * size per step. Default false.
    */
   reuseBuffers?: boolean;
 }
@@ -35,6 +38,8 @@ export interface TransformContext extends BatchContext {
   batchIndex: number;
   /** The seed the iterator draws from (its own, or the net's). */
   effectiveSeed: number;
+  /** Row numbers (into the full X) of the batch's samples, in batch order. */
+  rows?: Int32Array;
 }
 
 /** One mini-batch: copies of the rows, so transforms may change them freely. */
@@ -76,7 +81,10 @@ export type BatchIteratorConfig =
       seed?: number;
       flipPairs: [number, number][];
       imageShape?: number[];
-    };
+      /** Absent in files written before the rule was recorded: those flipped the tutorial's way. */
+      mirror?: MirrorRule;
+    }
+  | AugmentBatchIteratorConfig;
 
 /**
  * @example
@@ -124,22 +132,28 @@ export class BatchIterator {
       order = permutation.map((i) => order[i]);
     }
     const outputSize = context.outputSize;
-    let xFull: Float32Array | undefined;
-    let yFull: Float32Array | undefined;
+    const xFull: Float32Array[] = [];
+    const yFull: (Float32Array | undefined)[] = [];
     for (let start = 0, index = 0; start < count; start += this.batchSize, index++) {
       const batchRows = order.slice(start, Math.min(start + this.batchSize, count));
       const reuse = context.reuseBuffers === true && batchRows.length === this.batchSize;
-      if (reuse && !xFull) {
-        xFull = new Float32Array(this.batchSize * inputSize);
-        yFull = y ? new Float32Array(this.batchSize * outputSize) : undefined;
+      const pair = index % 2;
+      if (reuse && !xFull[pair]) {
+        xFull[pair] = new Float32Array(this.batchSize * inputSize);
+        yFull[pair] = y ? new Float32Array(this.batchSize * outputSize) : undefined;
       }
-      const xb = reuse ? xFull! : new Float32Array(batchRows.length * inputSize);
-      const yb = y ? (reuse ? yFull! : new Float32Array(batchRows.length * outputSize)) : undefined;
+      const xb = reuse ? xFull[pair] : new Float32Array(batchRows.length * inputSize);
+      const yb = y ? (reuse ? yFull[pair]! : new Float32Array(batchRows.length * outputSize)) : undefined;
       batchRows.forEach((row, i) => {
         xb.set(X.subarray(row * inputSize, (row + 1) * inputSize), i * inputSize);
         if (yb && y) yb.set(y.subarray(row * outputSize, (row + 1) * outputSize), i * outputSize);
       });
-      const transformed = this.transform(xb, yb, { ...context, batchIndex: index, effectiveSeed });
+      const transformed = this.transform(xb, yb, {
+        ...context,
+        batchIndex: index,
+        effectiveSeed,
+        rows: batchRows,
+      });
       yield { index, rows: batchRows, x: transformed.x, y: transformed.y };
     }
   }

@@ -1,10 +1,11 @@
 /**
  * The tutorial's flip augmentation: a random half of every training batch is
- * mirrored left-right. Mirroring an image moves each keypoint x to -x (targets
- * are centred on the frame, so the tutorial negates the x columns) and turns
- * every "left" keypoint into a "right" one, so the columns of each
- * left/right pair are swapped.
+ * mirrored left-right. Mirroring an image moves each keypoint x to its mirror
+ * (95 - x by default, the true mirror; the tutorial negated the scaled x,
+ * 96 - x: `mirror: 'tutorial'`) and turns every "left" keypoint into a
+ * "right" one, so the columns of each left/right pair are swapped.
  */
+import { MIRROR_RULES, type MirrorRule, mirrorTarget } from '../data/scaling.js';
 import { ConfigError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import {
@@ -27,15 +28,22 @@ export interface FlipBatchIteratorOptions extends BatchIteratorOptions {
    * not say it (a dense net on flat input); default: the net's input shape.
    */
   imageShape?: number[];
+  /**
+   * How x targets move: 'exact' (default, the true mirror 95 - x) or
+   * 'tutorial' (the scaled x negated, 96 - x), for exact reproduction of the tutorial.
+   */
+  mirror?: MirrorRule;
 }
 
 /**
  * Mirrors the samples `which` of a batch in place: reverses each image row,
- * negates the x targets (even columns) and swaps the given column pairs.
- * Applying it twice with the same arguments gives the batch back.
+ * mirrors the x targets (even columns; `mirrorTarget`) and swaps the given
+ * column pairs. Applying it twice with the same arguments gives the batch
+ * back, under either mirror rule.
  *
  * @example
- * flipSamples(xb, yb, [0, 3], [1, 96, 96], kaggle15.columnFlipPairs);
+ * flipSamples(xb, yb, [0, 3], [1, 96, 96], kaggle15.columnFlipPairs); // true mirror
+ * flipSamples(xb, yb, [0, 3], [1, 96, 96], kaggle15.columnFlipPairs, 'tutorial'); // x -> 96 - x
  */
 export function flipSamples(
   xb: Float32Array,
@@ -43,6 +51,7 @@ export function flipSamples(
   which: ArrayLike<number>,
   imageShape: readonly number[],
   flipPairs: readonly (readonly [number, number])[],
+  mirror: MirrorRule = 'exact',
 ): void {
   const [channels, height, width] = imageShape;
   const sampleSize = channels * height * width;
@@ -55,7 +64,9 @@ export function flipSamples(
     }
     if (!yb) continue;
     const base = sample * outputs;
-    for (let column = 0; column < outputs; column += 2) yb[base + column] = -yb[base + column];
+    for (let column = 0; column < outputs; column += 2) {
+      yb[base + column] = mirrorTarget(yb[base + column], mirror, width);
+    }
     for (const [a, b] of flipPairs) {
       const t = yb[base + a];
       yb[base + a] = yb[base + b];
@@ -101,6 +112,7 @@ export function checkFlipPairs(pairs: readonly (readonly [number, number])[], ou
 export class FlipBatchIterator extends BatchIterator {
   readonly flipPairs: [number, number][];
   readonly imageShape?: number[];
+  readonly mirror: MirrorRule;
 
   constructor(options: FlipBatchIteratorOptions) {
     super(options);
@@ -113,6 +125,7 @@ export class FlipBatchIterator extends BatchIterator {
         `imageShape must be [channels, height, width], got ${JSON.stringify(options.imageShape)}`,
       );
     }
+    this.mirror = checkMirrorRule(options.mirror ?? 'exact');
     this.flipPairs = options.flipPairs.map(([a, b]) => [a, b]);
     this.imageShape = options.imageShape ? [...options.imageShape] : undefined;
   }
@@ -141,7 +154,14 @@ export class FlipBatchIterator extends BatchIterator {
       );
     }
     checkFlipPairs(this.flipPairs, context.outputSize);
-    flipSamples(xb, yb, this.flippedSamples(xb.length / sampleSize, context), shape, this.flipPairs);
+    flipSamples(
+      xb,
+      yb,
+      this.flippedSamples(xb.length / sampleSize, context),
+      shape,
+      this.flipPairs,
+      this.mirror,
+    );
     // A `transform` option runs after the flip, so augmentations compose.
     return super.transform(xb, yb, context);
   }
@@ -155,17 +175,34 @@ export class FlipBatchIterator extends BatchIterator {
       seed: this.seed,
       flipPairs: this.flipPairs,
       imageShape: this.imageShape,
+      mirror: this.mirror,
     };
   }
 }
 
-/** Rebuilds a built-in iterator from its JSON form (model files). */
+/**
+ * Checks a mirror rule read from options or a file.
+ *
+ * @throws ConfigError naming the rules there are.
+ */
+export function checkMirrorRule(rule: unknown): MirrorRule {
+  if (!(MIRROR_RULES as readonly unknown[]).includes(rule)) {
+    throw new ConfigError(`mirror must be one of ${MIRROR_RULES.join(', ')}, got ${JSON.stringify(rule)}`);
+  }
+  return rule as MirrorRule;
+}
+
+/**
+ * Rebuilds a BatchIterator or FlipBatchIterator from its JSON form; model
+ * files use `iteratorFromConfig` (`iterator-from-config.ts`), which knows every built-in iterator.
+ */
 export function batchIteratorFromConfig(config: BatchIteratorConfig): BatchIterator {
   switch (config.type) {
     case 'BatchIterator':
       return new BatchIterator(config);
     case 'FlipBatchIterator':
-      return new FlipBatchIterator(config);
+      // Files written before the mirror rule was recorded flipped the tutorial's way.
+      return new FlipBatchIterator({ ...config, mirror: config.mirror ?? 'tutorial' });
     default:
       throw new ConfigError(`unknown batch iterator type '${(config as { type: string }).type}'`);
   }

@@ -25,7 +25,7 @@ import { callbackFromConfig } from './callbacks/index.js';
 import { TrainingDivergedError } from './diverged-error.js';
 import { PrintLog, type TextSink, defaultTextSink } from './callbacks/print-log.js';
 import type { BatchInfo, Callback, CallbackLike, StopReason } from './callbacks/types.js';
-import { batchIteratorFromConfig } from './flip-batch-iterator.js';
+import { iteratorFromConfig } from './iterator-from-config.js';
 import { makeEpochRecord, type EpochRecord } from './history.js';
 import type { ModelContent } from './model-file.js';
 import { matchParams, type ParamsReport } from './params-transfer.js';
@@ -452,13 +452,19 @@ export class NeuralNet {
     const snapshot = { weights: await network.getWeights(), optimizer: await network.getOptimizerState() };
     let lossSum = 0;
     let present = 0;
-    for (const batch of this.batchIteratorTrain.batches(X, y, split.train, this.context(epoch))) {
+    const batches = this.batchIteratorTrain.batches(X, y, split.train, this.context(epoch));
+    for (let next = batches.next(); !next.done;) {
+      const batch = next.value;
       const yb = batch.y!;
-      const loss = await network.trainStep(batch.x, yb, {
+      const step = network.trainStep(batch.x, yb, {
         ...this.stepHyperparams(),
         dropoutSeed: new Rng(this.seed, 'dropout', epoch, batch.index).nextUint32(),
         loss: this.loss,
       });
+      // The next batch (augmentation included) is cut while the engine trains on this one; the
+      // iterator fills other arrays for it (BatchContext.reuseBuffers), so this changes no result.
+      next = batches.next();
+      const loss = await step;
       if (!Number.isFinite(loss)) {
         await this.rollBack(snapshot);
         throw new TrainingDivergedError({
@@ -681,8 +687,8 @@ export class NeuralNet {
       maxEpochs: t.maxEpochs,
       regression: t.regression,
       verbose: t.verbose,
-      batchIteratorTrain: t.batchIteratorTrain ? batchIteratorFromConfig(t.batchIteratorTrain) : undefined,
-      batchIteratorTest: t.batchIteratorTest ? batchIteratorFromConfig(t.batchIteratorTest) : undefined,
+      batchIteratorTrain: t.batchIteratorTrain ? iteratorFromConfig(t.batchIteratorTrain) : undefined,
+      batchIteratorTest: t.batchIteratorTest ? iteratorFromConfig(t.batchIteratorTest) : undefined,
       trainSplit: t.trainSplit ? new TrainSplit(t.trainSplit) : null,
       callbacks: hasHooks ? undefined : t.callbacks.map(callbackFromConfig),
       metadata: content.metadata,

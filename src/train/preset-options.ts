@@ -3,6 +3,8 @@
  * AdjustVariable callbacks, its flip iterator and its early stopping, so the
  * CLI and scripts build net1 ... net7 in one call.
  */
+import { AugmentBatchIterator } from '../augment/augment-batch-iterator.js';
+import type { MirrorRule } from '../data/scaling.js';
 import { ConfigError } from '../errors.js';
 import { presetSpec, presetTraining, type PresetName } from '../nn/presets.js';
 import { AdjustVariable } from './callbacks/adjust-variable.js';
@@ -16,14 +18,22 @@ export interface PresetNetOptions extends Omit<Partial<NeuralNetOptions>, 'layer
   outputs: number;
   /** Target column pairs swapped by flips (the schema's columnFlipPairs); needed by flipping presets. */
   flipPairs?: [number, number][];
+  /**
+   * How flipping presets mirror x targets: 'exact' (default, the true mirror
+   * 95 - x) or 'tutorial' (x -> 96 - x, the tutorial's own arithmetic, for
+   * exact reproduction of net3, net5, net6 and net7).
+   */
+  mirror?: MirrorRule;
 }
 
 /**
  * @example
  * const net = new NeuralNet(presetNetOptions('net5', { outputs: 30, flipPairs: kaggle15.columnFlipPairs, verbose: 1 }));
+ * // the tutorial's exact arithmetic, flips included:
+ * const tutorial = new NeuralNet(presetNetOptions('net5', { outputs: 30, flipPairs: kaggle15.columnFlipPairs, mirror: 'tutorial' }));
  */
 export function presetNetOptions(name: PresetName | string, options: PresetNetOptions): NeuralNetOptions {
-  const { outputs, flipPairs, ...rest } = options;
+  const { outputs, flipPairs, mirror, ...rest } = options;
   const training = presetTraining(name);
   const maxEpochs = rest.maxEpochs ?? training.maxEpochs;
   const callbacks: Callback[] = [];
@@ -34,12 +44,24 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
     callbacks.push(new EarlyStopping({ patience: training.earlyStoppingPatience }));
   }
   let batchIteratorTrain = rest.batchIteratorTrain;
+  if (!batchIteratorTrain && training.augment) {
+    if (!flipPairs)
+      throw new ConfigError(
+        `preset ${name} trains with augmentation: pass flipPairs (the schema's columnFlipPairs)`,
+      );
+    batchIteratorTrain = new AugmentBatchIterator({
+      batchSize: 128,
+      shuffle: true,
+      flipPairs,
+      augment: training.augment,
+    });
+  }
   if (!batchIteratorTrain && training.flip) {
     if (!flipPairs)
       throw new ConfigError(
         `preset ${name} trains with flips: pass flipPairs (the schema's columnFlipPairs)`,
       );
-    batchIteratorTrain = new FlipBatchIterator({ batchSize: 128, shuffle: true, flipPairs });
+    batchIteratorTrain = new FlipBatchIterator({ batchSize: 128, shuffle: true, flipPairs, mirror });
   }
   return {
     ...rest,

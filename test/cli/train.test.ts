@@ -375,3 +375,58 @@ test('bad optimizer and loss settings fail with one clear message', async () => 
   assert.equal(fromFile.code, 1);
   assert.match(fromFile.stderr, /bad-loss\.json: "loss": wing w must be a positive number, got 0/);
 });
+
+test('--augment and --mirror reach config.json, the model records its mirrors, and a resume keeps augmenting', async () => {
+  const out = join(root, 'augment');
+  const settings = 'rotation=10,noise=0.01';
+  const args = ['train', 'net2', ...TINY, '--epochs', '1', '--augment', settings, '--out', out];
+  const result = await runCli(...args);
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.augment.rotation, 10);
+  assert.equal(config.augment.noise, 0.01);
+  assert.equal(config.augment.mirror, true);
+  const net = await NeuralNet.load(join(out, 'model-best.fpm'), { engine: 'tfjs' });
+  assert.equal(net.metadata.trainedWithMirror, true);
+  assert.equal(net.metadata.mirror, 'exact');
+  net.dispose();
+  const resumed = await runCli('train', '--resume', out, '--epochs', '2', '--engine', 'tfjs');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  // The tutorial's rule on request; a bad rule or setting is refused with what is allowed.
+  const tutorial = join(root, 'tutorial-mirror');
+  const t = await runCli(
+    'train',
+    'net3',
+    ...TINY,
+    '--epochs',
+    '1',
+    '--mirror',
+    'tutorial',
+    '--out',
+    tutorial,
+  );
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(JSON.parse(await readFile(join(tutorial, 'config.json'), 'utf8')).mirror, 'tutorial');
+  const bad = await runCli(
+    'train',
+    'net2',
+    ...TINY,
+    '--augment',
+    'spin=3',
+    '--out',
+    join(root, 'bad-augment'),
+  );
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /name=value pairs.*rotation/);
+  const badMirror = await runCli(
+    'train',
+    'net3',
+    ...TINY,
+    '--mirror',
+    'left',
+    '--out',
+    join(root, 'bad-mirror'),
+  );
+  assert.notEqual(badMirror.code, 0);
+  assert.match(badMirror.stderr, /exact, tutorial/);
+});

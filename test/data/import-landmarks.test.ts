@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -11,6 +11,7 @@ import { importLandmarks } from '../../src/data/import/import-landmarks.js';
 import { parsePts, readLandmarkCsv } from '../../src/data/import/landmark-files.js';
 import { readKaggleCsv, writeKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { unscaleTarget } from '../../src/data/scaling.js';
+import { ibug68 } from '../../src/data/schemas.js';
 import { DataFormatError } from '../../src/errors.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
 import { SHARED_DATA } from '../shared-data.js';
@@ -198,4 +199,49 @@ test('the shared Udacity data: 3075 + 685 faces, eyes inside the frame on the ex
   const trainIds = new Set(Array.from(split.train, (r) => train.groups![r]));
   assert.ok(Array.from(split.valid).every((r) => !trainIds.has(train.groups![r])));
   assert.ok(split.valid.length > 500 && split.valid.length < 800);
+});
+
+test('contextSize keeps a wider crop whose central 96x96 window is the frame, through the CSV and back', async () => {
+  const sub = join(dir, 'context');
+  await mkdir(sub, { recursive: true });
+  const points = await writeFaceImage('context/wide_00.png', 'png', 1, 9);
+  const header = ['', ...Array.from({ length: 136 }, (_, i) => String(i))].join(',');
+  await writeFile(join(dir, 'context.csv'), `${header}\nwide_00.png,${points.join(',')}\n`);
+  const data = await importLandmarks({
+    csvPath: join(dir, 'context.csv'),
+    imagesDir: sub,
+    schema: 'ibug68',
+    contextSize: 128,
+  });
+  assert.equal(data.context?.size, 128);
+  const wide = data.context!.images;
+  let worst = 0;
+  for (let r = 0; r < 96; r++) {
+    for (let c = 0; c < 96; c++) {
+      worst = Math.max(worst, Math.abs(wide[(r + 16) * 128 + c + 16] - data.images[r * 96 + c]));
+    }
+  }
+  assert.ok(worst < 1e-5, `central window differs from the frame by ${worst}`);
+  await writeKaggleCsv(join(dir, 'context-out.csv'), data);
+  const back = await readKaggleCsv(join(dir, 'context-out.csv'));
+  assert.equal(back.context?.size, 128);
+  for (let i = 0; i < wide.length; i += 97)
+    assert.ok(Math.abs(back.context!.images[i] - wide[i]) <= 0.5 / 255 + 1e-6);
+  await writeFile(
+    join(dir, 'bad-context.csv'),
+    `Id,${ibug68.columns.join(',')},Image,Context\nx,${'1,'.repeat(136)}${'0 '.repeat(9216)},${'0 '.repeat(100)}\n`,
+  );
+  await assert.rejects(
+    readKaggleCsv(join(dir, 'bad-context.csv')),
+    /column Context: 100 pixels: expected a square image/,
+  );
+  await assert.rejects(
+    importLandmarks({
+      csvPath: join(dir, 'context.csv'),
+      imagesDir: sub,
+      schema: 'ibug68',
+      contextSize: 127,
+    }),
+    /even margin/,
+  );
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { PRESET_NAMES, presetSpec, presetTraining } from '../../src/nn/presets.js';
+import { PRESET_NAMES, TUTORIAL_PRESET_NAMES, presetSpec, presetTraining } from '../../src/nn/presets.js';
 import { resolveSpec } from '../../src/nn/spec.js';
-import { kaggle15 } from '../../src/data/schemas.js';
+import { AugmentBatchIterator, DEFAULT_AUGMENT } from '../../src/augment/augment-batch-iterator.js';
+import { ibug68, kaggle15 } from '../../src/data/schemas.js';
+import { resolveTrainConfig } from '../../src/runs/train-config.js';
 import { presetNetOptions } from '../../src/train/preset-options.js';
-import { FlipBatchIterator } from '../../src/train/flip-batch-iterator.js';
+import { FlipBatchIterator, flipSamples } from '../../src/train/flip-batch-iterator.js';
 import { AdjustVariable, EarlyStopping } from '../../src/train/callbacks/index.js';
 
 test('every preset resolves for 30 (Kaggle-15) and 136 (iBUG-68) outputs', () => {
@@ -86,7 +88,7 @@ test('training setups: constant for net1-3, schedules from net4, flips for net3/
   assert.deepEqual(presetTraining('net4').learningRate, { start: 0.03, stop: 0.0001 });
   assert.deepEqual(presetTraining('net4').momentum, { start: 0.9, stop: 0.999 });
   assert.deepEqual(
-    PRESET_NAMES.map((n) => presetTraining(n).flip),
+    TUTORIAL_PRESET_NAMES.map((n) => presetTraining(n).flip),
     [false, false, true, false, true, true, true],
   );
   // net7 is kfkd.py's final recipe: flips, both schedules, early stopping with patience 200, 3000 epochs.
@@ -108,4 +110,60 @@ test('training setups: constant for net1-3, schedules from net4, flips for net3/
   assert.equal(options.updateLearningRate, 0.03);
   assert.throws(() => presetNetOptions('net3', { outputs: 30 }), /flipPairs/);
   assert.equal(presetNetOptions('net2', { outputs: 30 }).callbacks!.length, 0);
+});
+
+test("net1..net7 keep the tutorial's flips when asked (mirror: 'tutorial'); the true mirror is the default", () => {
+  for (const name of TUTORIAL_PRESET_NAMES) {
+    const tutorial = presetNetOptions(name, {
+      outputs: 30,
+      flipPairs: kaggle15.columnFlipPairs,
+      mirror: 'tutorial',
+    });
+    const plain = presetNetOptions(name, { outputs: 30, flipPairs: kaggle15.columnFlipPairs });
+    const iterator = tutorial.batchIteratorTrain;
+    assert.equal(iterator instanceof FlipBatchIterator, presetTraining(name).flip, name);
+    if (!(iterator instanceof FlipBatchIterator)) {
+      assert.equal(plain.batchIteratorTrain, undefined, `${name} trains without flips`);
+      continue;
+    }
+    assert.equal(iterator.mirror, 'tutorial');
+    assert.equal((plain.batchIteratorTrain as FlipBatchIterator).mirror, 'exact');
+    // The tutorial's arithmetic: a flipped sample's x targets are negated, nothing more.
+    const y = Float32Array.from({ length: 30 }, (_, i) => (i % 7) / 10 - 0.3);
+    const flipped = Float32Array.from(y);
+    flipSamples(new Float32Array(96 * 96), flipped, [0], [1, 96, 96], [], iterator.mirror);
+    for (let c = 0; c < 30; c++) assert.equal(flipped[c], c % 2 === 0 ? Math.fround(-y[c]) : y[c]);
+    // And the layers and schedules do not depend on the mirror rule.
+    assert.deepEqual(tutorial.layers, plain.layers);
+    assert.equal(tutorial.maxEpochs, plain.maxEpochs);
+  }
+});
+
+test('conv6-aug: six 3x3 convolutions down to 256 x 5 x 5, trained with augmentation and flip averaging', () => {
+  const spec = resolveSpec(presetSpec('conv6-aug', 136));
+  const conv6 = spec.layers.find((l) => l.name === 'conv6')!;
+  assert.deepEqual(conv6.outputShape, [256, 5, 5]);
+  assert.equal(spec.layers.filter((l) => l.kind === 'conv2d').length, 6);
+  const training = presetTraining('conv6-aug');
+  assert.deepEqual(training.augment, {});
+  assert.equal(training.earlyStoppingPatience, 50);
+  const options = presetNetOptions('conv6-aug', { outputs: 136, flipPairs: ibug68.columnFlipPairs });
+  assert.ok(options.batchIteratorTrain instanceof AugmentBatchIterator);
+  assert.throws(() => presetNetOptions('conv6-aug', { outputs: 136 }), /augmentation: pass flipPairs/);
+  // Through a run config: augmentation on (with the default settings), unless switched off.
+  const config = resolveTrainConfig({
+    preset: 'conv6-aug',
+    schema: 'ibug68',
+    data: { source: 'x.csv', masked: false },
+  });
+  assert.deepEqual(config.augment, DEFAULT_AUGMENT);
+  const off = resolveTrainConfig({
+    preset: 'conv6-aug',
+    augment: false,
+    schema: 'ibug68',
+    data: { source: 'x.csv', masked: false },
+  });
+  assert.equal(off.augment, null);
+  // The tutorial's presets do not augment.
+  for (const name of TUTORIAL_PRESET_NAMES) assert.equal(presetTraining(name).augment, undefined);
 });

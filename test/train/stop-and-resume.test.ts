@@ -38,6 +38,8 @@ for (const { name: engine, skip } of ENGINES) {
           [0, 4],
           [1, 5],
         ],
+        // The scenario below was set up with the tutorial's rule.
+        mirror: 'tutorial',
       }),
       onEpochFinished: [
         new AdjustVariable('updateLearningRate', 0.3, 0.001),

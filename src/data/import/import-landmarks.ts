@@ -7,7 +7,15 @@ import { readdir } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, DataFormatError } from '../../errors.js';
 import { Rng } from '../../random/rng.js';
-import { cropToFrame, decodeImage, faceCropBox, jitterBox, pointsToFrame, type CropJitter } from '../crop.js';
+import {
+  contextBox,
+  cropToFrame,
+  decodeImage,
+  faceCropBox,
+  jitterBox,
+  pointsToFrame,
+  type CropJitter,
+} from '../crop.js';
 import { PIXELS_PER_IMAGE, type KeypointDataset } from '../dataset.js';
 import { identityOf } from '../identity.js';
 import { coordinateRange, scaleTarget } from '../scaling.js';
@@ -27,6 +35,12 @@ export interface ImportLandmarksOptions {
   jitter?: boolean | CropJitter;
   /** Seed of the jitter. Default 0. */
   seed?: number;
+  /**
+   * Also keep a wider crop of each face, this many pixels wide (e.g. 128),
+   * with the 96x96 frame at its centre: what augmentation samples from so
+   * rotations do not cut the face. Written as the CSV's `Context` column.
+   */
+  contextSize?: number;
   /** How the crop is padded outside the image. Default 'edge'. */
   padding?: 'edge' | 'zero';
   /** Images decoded at once. Default 8. */
@@ -128,6 +142,7 @@ export async function importLandmarks(options: ImportLandmarksOptions): Promise<
     throw new ConfigError('importLandmarks needs exactly one of csvPath and ptsDir');
   }
   const schema = getSchema(options.schema);
+  if (options.contextSize !== undefined) contextBox({ x: 0, y: 0, size: 96 }, options.contextSize); // checks it
   const records = options.csvPath
     ? await readLandmarkCsv(options.csvPath)
     : await resolveImageNames(await ptsRecords(options.ptsDir!), options.imagesDir);
@@ -138,6 +153,9 @@ export async function importLandmarks(options: ImportLandmarksOptions): Promise<
   const width = schema.columns.length;
   const images = new Float32Array(count * PIXELS_PER_IMAGE);
   const targets = new Float32Array(count * width);
+  const contextSize = options.contextSize;
+  const contextPixels = contextSize ? contextSize * contextSize : 0;
+  const context = contextSize ? new Float32Array(count * contextPixels) : undefined;
   let done = 0;
   await forEachLimited(count, options.concurrency ?? 8, async (i) => {
     const { points } = records[i];
@@ -146,11 +164,26 @@ export async function importLandmarks(options: ImportLandmarksOptions): Promise<
     let box = faceCropBox(points);
     if (jitter) box = jitterBox(box, new Rng(seed, 'crop-jitter', i), jitter);
     images.set(cropToFrame(image, box, { padding: options.padding }), i * PIXELS_PER_IMAGE);
+    if (context) {
+      const wide = cropToFrame(image, contextBox(box, contextSize!), {
+        padding: options.padding,
+        size: contextSize,
+      });
+      context.set(wide, i * contextPixels);
+    }
     const frame = pointsToFrame(points, box);
     const kept = schema.name === 'kaggle15' ? mapIbug68ToKaggle15(frame) : frame;
     for (let c = 0; c < width; c++) targets[i * width + c] = scaleTarget(kept[c]);
     options.onProgress?.(++done, count);
   });
   const ids = records.map((r) => r.file);
-  return { schema, count, images, targets, ids, groups: ids.map(identityOf) };
+  return {
+    schema,
+    count,
+    images,
+    targets,
+    ids,
+    groups: ids.map(identityOf),
+    ...(context ? { context: { size: contextSize!, images: context } } : {}),
+  };
 }
