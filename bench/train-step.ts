@@ -42,6 +42,7 @@ interface EngineResult {
 
 interface PeerFigures {
   trainStepMs: number;
+  trainStepCpuMs?: number;
   forwardMs?: number;
   peakRssMb?: number;
 }
@@ -184,6 +185,7 @@ function benchNet(
   const perEngine = new Map<string, EngineResult[]>();
   const peerRounds = new Map<string, PeerFigures[]>();
   const ratioRounds = new Map<string, number[]>();
+  const cpuRatioRounds = new Map<string, number[]>();
   for (let round = 1; round <= rounds; round++) {
     if (rounds > 1) console.log(`round ${round} of ${rounds}`);
     const peers: Record<string, PeerFigures> = {};
@@ -203,15 +205,20 @@ function benchNet(
       else {
         peers.libtorch = peer;
         console.log(
-          `libtorch   train step ${peer.trainStepMs.toFixed(1).padStart(8)} ms  forward ${peer.forwardMs.toFixed(1)} ms  ` +
+          `libtorch   train step ${peer.trainStepMs.toFixed(1).padStart(8)} ms (cpu ${peer.trainStepCpuMs} ms)  forward ${peer.forwardMs.toFixed(1)} ms  ` +
             `peak RSS ${peer.peakRssMb.toFixed(0)} MB  (C++, Debian libtorch, ${peer.threads} threads)`,
         );
       }
     }
     for (const [name, peer] of Object.entries(peers)) {
       peerRounds.set(name, [...(peerRounds.get(name) ?? []), peer]);
-      if (native)
+      if (native) {
         ratioRounds.set(name, [...(ratioRounds.get(name) ?? []), peer.trainStepMs / native.trainStepMs]);
+        if (peer.trainStepCpuMs) {
+          const ratio = peer.trainStepCpuMs / native.trainStepCpuMs;
+          cpuRatioRounds.set(name, [...(cpuRatioRounds.get(name) ?? []), ratio]);
+        }
+      }
     }
   }
   const fastest = <T extends PeerFigures>(list: T[]): T =>
@@ -219,10 +226,14 @@ function benchNet(
   const peers: Record<string, PeerFigures> = {};
   for (const [name, list] of peerRounds) peers[name] = fastest(list);
   const ratios: Record<string, number> = {};
+  const cpuRatios: Record<string, number> = {};
   for (const [name, list] of ratioRounds) {
     ratios[name] = round(median(list));
+    const cpu = cpuRatioRounds.get(name);
+    if (cpu) cpuRatios[name] = round(median(cpu));
     console.log(
       `${net}: native is ${ratios[name]}x faster per train step than ${name}` +
+        (cpu ? ` (${cpuRatios[name]}x less CPU time)` : '') +
         (rounds > 1 ? ' (median of rounds)' : ''),
     );
   }
@@ -236,6 +247,7 @@ function benchNet(
         trainStepMsPerRound: nativeRuns.map((r) => r.trainStepMs),
         peers,
         speedupVsPeers: ratios,
+        cpuSpeedupVsPeers: cpuRatios,
       }
     : { net, engine: 'none', peers };
 }

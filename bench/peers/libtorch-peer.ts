@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface PeerResult {
   trainStepMs: number;
+  /** CPU time of all threads per train step. */
+  trainStepCpuMs: number;
   forwardMs: number;
   peakRssMb: number;
   threads: number;

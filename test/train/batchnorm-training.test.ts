@@ -15,6 +15,8 @@ import { AdjustVariable, EarlyStopping } from '../../src/train/callbacks/index.j
 import type { Callback } from '../../src/train/callbacks/types.js';
 import { FlipBatchIterator } from '../../src/train/flip-batch-iterator.js';
 import { NeuralNet, type NeuralNetOptions } from '../../src/train/neural-net.js';
+import { parseModelFile, serializeModelFile } from '../../src/train/model-file.js';
+import { ModelFileError } from '../../src/errors.js';
 import { skipNative } from '../engine/native/fixtures.js';
 import { blobData, dataOf, losses, tfjsEngine } from './fixtures.js';
 
@@ -136,3 +138,19 @@ test(
     assert.equal(tfjs.engineName?.startsWith('tfjs'), true);
   },
 );
+
+test('a model file of a batch norm net must hold its running statistics', async () => {
+  const net = await new NeuralNet(options(await tfjsEngine(), { maxEpochs: 1 })).initialize();
+  const content = await net.toModelContent();
+  assert.ok(content.weights.some((w) => w.name === 'bn1.var'));
+  assert.equal(
+    content.optimizerState?.some((w) => w.name === 'bn1.var'),
+    false,
+    'no velocity for state',
+  );
+  const without = { ...content, weights: content.weights.filter((w) => w.name !== 'bn1.var') };
+  assert.throws(
+    () => parseModelFile(serializeModelFile(without), 'bn.fpm'),
+    (e: unknown) => e instanceof ModelFileError && /weights: parameter bn1\.var is missing/.test(e.message),
+  );
+});
