@@ -43,6 +43,11 @@ interface CurveRow {
   loss: number;
 }
 
+// libvips keeps the last 100 operations and their buffers for reuse; every
+// save of a run renders a new figure, so the cache only grew the memory of a
+// long run (issue 11) without ever being hit.
+sharp.cache(false);
+
 /** Fonts installed by .ci/run (fonts-dejavu-core); librsvg falls back to any sans-serif otherwise. */
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
