@@ -9,6 +9,7 @@ import type { KeypointDataset } from '../data/dataset.js';
 import { importLandmarks } from '../data/import/import-landmarks.js';
 import { readKaggleCsv } from '../data/kaggle-csv.js';
 import type { SchemaName } from '../data/schemas.js';
+import type { CropJitter } from '../data/crop.js';
 import { ConfigError } from '../errors.js';
 
 async function kindOf(path: string): Promise<'file' | 'folder'> {
@@ -45,7 +46,13 @@ export async function loadLabelledData(
  */
 export async function labelledDataFromFolder(
   path: string,
-  options: { landmarks?: string; pts?: string; schema: SchemaName; jitter?: boolean; seed?: number },
+  options: {
+    landmarks?: string;
+    pts?: string;
+    schema: SchemaName;
+    jitter?: boolean | CropJitter;
+    seed?: number;
+  },
 ): Promise<KeypointDataset> {
   if ((await kindOf(path)) !== 'folder') throw new ConfigError(`${path} is not a folder of images`);
   if (options.landmarks && options.pts) throw new ConfigError('give one of --landmarks and --pts, not both');
@@ -56,7 +63,7 @@ export async function labelledDataFromFolder(
     imagesDir: path,
     schema: options.schema,
     ...(options.landmarks ? { csvPath: options.landmarks } : { ptsDir: options.pts ?? path }),
-    ...(options.jitter ? { jitter: true, seed: options.seed ?? 0 } : {}),
+    ...(options.jitter ? { jitter: options.jitter, seed: options.seed ?? 0 } : {}),
   });
   if (dataset.count === 0) {
     throw new ConfigError(

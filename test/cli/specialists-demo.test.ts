@@ -11,6 +11,7 @@ import { generateFaces } from '../../src/data/synthetic-faces.js';
 import { flipPairsFor } from '../../src/runs/train-run.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
 import { SPECIALIST_GROUPS, groupColumns } from '../../src/train/specialist-groups.js';
+import { PHOTO_CSV_COLUMNS } from '../../src/predict/photo-output.js';
 import { parseCsv, runCli, tempDir, trainSmallModel, writeFramePng } from './helpers.js';
 
 let root: string;
@@ -109,11 +110,11 @@ test('specialists start from the general model and merge into one predictor', as
   const image = join(root, 'face.png');
   await writeFramePng(faces, 0, image);
   const predicted = join(root, 'merged.csv');
-  const merged = await runCli('predict', out, image, '--out', predicted, '--engine', 'tfjs');
+  const merged = await runCli('predict', out, image, '--whole-image', '--out', predicted, '--engine', 'tfjs');
   assert.equal(merged.code, 0, merged.stderr);
   const { header } = parseCsv(await readFile(predicted, 'utf8'));
   assert.deepEqual(header, [
-    'file',
+    ...PHOTO_CSV_COLUMNS,
     'left_eye_center_x',
     'left_eye_center_y',
     'right_eye_center_x',
