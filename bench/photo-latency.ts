@@ -30,7 +30,7 @@ import { NeuralNet } from '../src/train/neural-net.js';
 const args = process.argv.slice(2);
 const engineAt = args.indexOf('--engine');
 const engine = (engineAt >= 0 ? args[engineAt + 1] : 'auto') as EngineChoice;
-const modelPath = args.find((a, i) => !a.startsWith('--') && i !== engineAt + 1);
+const modelPath = args.find((a, i) => !a.startsWith('--') && (engineAt < 0 || i !== engineAt + 1));
 const UDACITY = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'udacity');
 
 async function onePhoto(): Promise<{ png: Buffer; source: string }> {

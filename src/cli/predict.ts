@@ -2,7 +2,7 @@
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { writeContactSheet } from '../data/contact-sheet.js';
@@ -49,7 +49,7 @@ export async function readCalibration(path: string | undefined): Promise<CropCal
 /** Parses a detector score threshold in [0, 1]. */
 export function parseScore(text: string): number {
   const value = Number(text);
-  if (!(value >= 0 && value <= 1)) throw new ConfigError(`--min-score must be in [0, 1], got ${text}`);
+  if (!(value >= 0 && value <= 1)) throw new InvalidArgumentError('expected a score from 0 to 1.');
   return value;
 }
 
