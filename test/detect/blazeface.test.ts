@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
+import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 
 import { decodePhoto } from '../../src/data/photo.js';
@@ -73,6 +74,10 @@ test('BlazeFace from the installed package finds a generated face where it was p
   // --min-face and --max-faces filter what is found.
   assert.deepEqual(await detector.detect(photo.rgb, { minFace: 400 }), []);
   assert.equal((await detector.detect(photo.rgb, { maxFaces: 1, minScore: 0.01 })).length, 1);
+  // Nothing but the model's weights outlives a call.
+  const tensors = tf.memory().numTensors;
+  await detector.detect(photo.rgb);
+  assert.equal(tf.memory().numTensors, tensors);
 });
 
 test('EXIF orientation is honoured: a photo stored sideways is detected in its upright pixels', async () => {
