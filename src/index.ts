@@ -182,3 +182,40 @@ export {
 export { loadDataSource } from './data/data-source.js';
 export { RunFolder, type RunRecord } from './runs/run-folder.js';
 export { checkTrainingData } from './runs/train-run.js';
+
+// Photos: face detection, calibrated crops, keypoints of every face (docs/photos.md)
+export { decodePhoto, type Photo, type RgbImage } from './data/photo.js';
+export {
+  boxIou,
+  type FaceDetector,
+  type FaceDetection,
+  type FaceBox,
+  type DetectOptions,
+} from './detect/face-detector.js';
+export { detectFaces, defaultFaceDetector, type PhotoSource } from './detect/detect-faces.js';
+export { loadBlazeFace } from './detect/blazeface-node.js';
+export { createBlazeFace, type GraphModelFiles } from './detect/blazeface.js';
+export {
+  fitCropCalibration,
+  calibratedCropBox,
+  matchingJitter,
+  type CropCalibration,
+} from './detect/calibration.js';
+export { BLAZEFACE_CALIBRATION } from './detect/blazeface-calibration.js';
+export { calibrateDetector } from './detect/calibrate.js';
+export {
+  predictPhoto,
+  type PhotoFace,
+  type PhotoPrediction,
+  type PredictPhotoOptions,
+} from './predict/predict-photo.js';
+export { photoResultsCsv, photoResultsJson, type PhotoResult } from './predict/photo-output.js';
+export {
+  evaluateEndToEnd,
+  predictorKeypointer,
+  faceNme,
+  type EndToEndMetrics,
+  type PhotoKeypointer,
+} from './eval/end-to-end.js';
+export { landmarkBox, matchDetection, DETECTION_MIN_IOU } from './eval/face-matching.js';
+export { landmarkRecords } from './data/import/import-landmarks.js';

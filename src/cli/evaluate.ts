@@ -1,13 +1,23 @@
 /** `facepoints evaluate`: a model's keypoint errors on labelled data. */
+import { stat } from 'node:fs/promises';
+
 import { Command } from 'commander';
 
 import type { EngineChoice } from '../engine/engine.js';
 import { ConfigError, ModelFileError } from '../errors.js';
 import { type KeypointMetrics, keypointMetrics } from '../eval/keypoint-metrics.js';
-import { loadPredictor } from '../predict/predictor.js';
+import { landmarkRecords } from '../data/import/import-landmarks.js';
+import {
+  type EndToEndMetrics,
+  FAILURE_NME,
+  evaluateEndToEnd,
+  predictorKeypointer,
+} from '../eval/end-to-end.js';
+import { type Predictor, loadPredictor } from '../predict/predictor.js';
 import { type CliContext, type OutStream, println } from './io.js';
 import { loadLabelledData } from './labelled-data.js';
-import { engineOption } from './options.js';
+import { engineOption, parsePositiveInt } from './options.js';
+import { parseScore, readCalibration } from './predict.js';
 
 function fixed(value: number | null, digits: number): string {
   return value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
@@ -38,6 +48,64 @@ interface EvaluateOptions {
   json?: boolean;
   engine?: EngineChoice;
   flipTest?: boolean;
+  detect?: boolean;
+  calibration?: string;
+  minFace?: number;
+  minScore?: number;
+}
+
+function percent(value: number | null): string {
+  return value === null ? '-' : `${(value * 100).toFixed(1)} %`;
+}
+
+/** The human-readable report of `evaluate --detect`. */
+export function printEndToEnd(out: OutStream, m: EndToEndMetrics): void {
+  println(out, `images: ${m.images}`);
+  println(
+    out,
+    `detected: ${m.detected} (${percent(m.detectionRate)}; IoU > ${m.minIou} with the landmarks' box)`,
+  );
+  println(
+    out,
+    `NME on detected faces: ${m.nme === null ? '-' : `${(m.nme * 100).toFixed(2)} %`} of the ${m.nmeNormaliser} distance`,
+  );
+  println(out, `failure rate (NME > ${FAILURE_NME}): ${percent(m.failureRate)}`);
+}
+
+/** `evaluate --detect`: photos through the detector, the calibrated crop and the net, against their landmarks. */
+async function evaluateDetect(
+  ctx: CliContext,
+  model: Predictor,
+  dataPath: string,
+  o: EvaluateOptions,
+): Promise<void> {
+  if (
+    !o.landmarks &&
+    !o.pts &&
+    !(await stat(dataPath).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
+    throw new ConfigError(
+      `--detect needs an image folder with --landmarks CSV or .pts files, not ${dataPath}`,
+    );
+  }
+  const records = await landmarkRecords({
+    imagesDir: dataPath,
+    ...(o.landmarks ? { csvPath: o.landmarks } : { ptsDir: o.pts ?? dataPath }),
+  });
+  if (records.length === 0) throw new ConfigError(`no labelled faces in ${o.landmarks ?? o.pts ?? dataPath}`);
+  const keypointer = predictorKeypointer(model, {
+    calibration: await readCalibration(o.calibration),
+    minFace: o.minFace,
+    minScore: o.minScore,
+  });
+  const metrics = await evaluateEndToEnd({ records, imagesDir: dataPath, schema: model.schema, keypointer });
+  if (o.json) {
+    const { perImage: _perImage, ...summary } = metrics;
+    println(ctx.stdout, JSON.stringify({ data: dataPath, ...summary }, null, 2));
+  } else printEndToEnd(ctx.stdout, metrics);
 }
 
 export function evaluateCommand(ctx: CliContext): Command {
@@ -59,14 +127,31 @@ export function evaluateCommand(ctx: CliContext): Command {
       'average each face with its mirror image (default for models trained with mirroring)',
     )
     .option('--no-flip-test', 'no flip averaging')
+    .option(
+      '--detect',
+      'end to end on photos: find faces with the detector, crop by the calibration, report detection rate, NME and failure rate',
+    )
+    .option(
+      '--calibration <json>',
+      'with --detect: detector box -> crop map (default: the one fitted for BlazeFace)',
+    )
+    .option('--min-face <px>', 'with --detect: ignore detected faces smaller than this', parsePositiveInt)
+    .option('--min-score <s>', 'with --detect: lowest detector score kept (default 0.5)', parseScore)
     .addOption(engineOption())
     .addHelpText(
       'after',
-      '\nExamples:\n  facepoints evaluate runs/net1/model-best.fpm valid.csv\n  facepoints evaluate model.fpm faces/ --landmarks faces.csv --json',
+      '\nExamples:\n  facepoints evaluate runs/net1/model-best.fpm valid.csv\n  facepoints evaluate model.fpm faces/ --landmarks faces.csv --json\n  facepoints evaluate runs/net5/model-best.fpm photos/ --landmarks photos.csv --detect',
     )
     .action(async (modelPath: string, dataPath: string, o: EvaluateOptions) => {
+      if (!o.detect && (o.calibration || o.minFace !== undefined || o.minScore !== undefined)) {
+        throw new ConfigError('--calibration, --min-face and --min-score go with --detect');
+      }
       const model = await loadPredictor(modelPath, { engine: o.engine, flipTest: o.flipTest });
       try {
+        if (o.detect) {
+          await evaluateDetect(ctx, model, dataPath, o);
+          return;
+        }
         const data = await loadLabelledData(dataPath, {
           landmarks: o.landmarks,
           pts: o.pts,

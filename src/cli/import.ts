@@ -9,7 +9,7 @@ import type { SchemaName } from '../data/schemas.js';
 import { ConfigError } from '../errors.js';
 import { type CliContext, println } from './io.js';
 import { labelledDataFromFolder } from './labelled-data.js';
-import { parseSeed } from './options.js';
+import { parseFraction, parseSeed } from './options.js';
 
 function parseContextSize(value: string): number {
   const n = Number(value);
@@ -25,6 +25,8 @@ interface ImportOptions {
   schema: SchemaName;
   out: string;
   jitter?: boolean;
+  jitterShift?: number;
+  jitterScale?: number;
   seed?: number;
   contextSize?: number;
   force?: boolean;
@@ -49,6 +51,16 @@ export function importCommand(ctx: CliContext): Command {
     )
     .requiredOption('-o, --out <file>', 'CSV to write')
     .option('--jitter', 'shift and scale each crop at random (augmentation)')
+    .option(
+      '--jitter-shift <fraction>',
+      'largest centre shift of --jitter, a fraction of the crop (default 0.05)',
+      parseFraction,
+    )
+    .option(
+      '--jitter-scale <fraction>',
+      'largest relative size change of --jitter (default 0.1)',
+      parseFraction,
+    )
     .option('--seed <n>', 'seed of the jitter', parseSeed)
     .option(
       '--context-size <pixels>',
@@ -61,6 +73,9 @@ export function importCommand(ctx: CliContext): Command {
       '\nExample:\n  facepoints import udacity/training --landmarks udacity/training_frames_keypoints.csv --out udacity-train.csv',
     )
     .action(async (images: string, o: ImportOptions) => {
+      if ((o.jitterShift !== undefined || o.jitterScale !== undefined) && !o.jitter) {
+        throw new ConfigError('--jitter-shift and --jitter-scale go with --jitter');
+      }
       if (!o.force) {
         const taken = await access(o.out).then(
           () => true,
@@ -72,7 +87,10 @@ export function importCommand(ctx: CliContext): Command {
         landmarks: o.landmarks,
         pts: o.pts,
         schema: o.schema,
-        jitter: o.jitter,
+        jitter:
+          o.jitterShift !== undefined || o.jitterScale !== undefined
+            ? { shift: o.jitterShift, scale: o.jitterScale }
+            : o.jitter,
         seed: o.seed,
         contextSize: o.contextSize,
       });

@@ -9,6 +9,7 @@ import type { KeypointDataset } from '../data/dataset.js';
 import { importLandmarks } from '../data/import/import-landmarks.js';
 import { readKaggleCsv } from '../data/kaggle-csv.js';
 import type { SchemaName } from '../data/schemas.js';
+import type { CropJitter } from '../data/crop.js';
 import { ConfigError, fileError } from '../errors.js';
 
 async function kindOf(path: string): Promise<'file' | 'folder'> {
@@ -49,7 +50,7 @@ export async function labelledDataFromFolder(
     landmarks?: string;
     pts?: string;
     schema: SchemaName;
-    jitter?: boolean;
+    jitter?: boolean | CropJitter;
     seed?: number;
     contextSize?: number;
   },
@@ -63,7 +64,7 @@ export async function labelledDataFromFolder(
     imagesDir: path,
     schema: options.schema,
     ...(options.landmarks ? { csvPath: options.landmarks } : { ptsDir: options.pts ?? path }),
-    ...(options.jitter ? { jitter: true, seed: options.seed ?? 0 } : {}),
+    ...(options.jitter ? { jitter: options.jitter, seed: options.seed ?? 0 } : {}),
     ...(options.contextSize ? { contextSize: options.contextSize } : {}),
   });
   if (dataset.count === 0) {

@@ -9,6 +9,7 @@ import { readKaggleCsv, writeKaggleCsv } from '../../src/data/kaggle-csv.js';
 import { kaggle15 } from '../../src/data/schemas.js';
 import { rmseInPixels, unscaleTarget } from '../../src/data/scaling.js';
 import { generateFaces } from '../../src/data/synthetic-faces.js';
+import { PHOTO_CSV_COLUMNS } from '../../src/predict/photo-output.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
 import { framePixels, parseCsv, runCli, tempDir, trainSmallModel, writeFramePng } from './helpers.js';
 
@@ -51,12 +52,17 @@ test('predict with a face box gives keypoints in the original image pixels, and 
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /wrote 1 rows of 15 keypoints/);
   const whole = join(root, 'whole.csv');
-  assert.equal((await runCli('predict', model, alone, '--out', whole, '--engine', 'tfjs')).code, 0);
+  assert.equal(
+    (await runCli('predict', model, alone, '--whole-image', '--out', whole, '--engine', 'tfjs')).code,
+    0,
+  );
   const { header, rows } = parseCsv(await readFile(out, 'utf8'));
-  assert.deepEqual(header, ['file', ...kaggle15.columns]);
-  const boxed = rows[0].slice(1).map(Number);
+  assert.deepEqual(header, [...PHOTO_CSV_COLUMNS, ...kaggle15.columns]);
+  // file, face 0, no score (a given box), the box itself, then the points.
+  assert.deepEqual(rows[0].slice(1, 7), ['0', '', '50', '30', '192', '192']);
+  const boxed = rows[0].slice(PHOTO_CSV_COLUMNS.length).map(Number);
   const plain = parseCsv(await readFile(whole, 'utf8'))
-    .rows[0].slice(1)
+    .rows[0].slice(PHOTO_CSV_COLUMNS.length)
     .map(Number);
   // The box holds exactly the pixels of the lone face, so the points are the lone face's, moved by the box corner.
   for (let c = 0; c < 30; c += 2) {
@@ -83,8 +89,21 @@ test('the same face at twice the size gives twice the coordinates (pixel centres
   await writeFramePng(faces, 0, small);
   await writeFramePng(faces, 0, large, 192);
   const out = join(root, 'sizes.csv');
-  assert.equal((await runCli('predict', model, small, large, '--out', out, '--engine', 'tfjs')).code, 0);
-  const [a, b] = parseCsv(await readFile(out, 'utf8')).rows.map((r) => r.slice(1).map(Number));
+  const result = await runCli(
+    'predict',
+    model,
+    small,
+    large,
+    '--whole-image',
+    '--out',
+    out,
+    '--engine',
+    'tfjs',
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const [a, b] = parseCsv(await readFile(out, 'utf8')).rows.map((r) =>
+    r.slice(PHOTO_CSV_COLUMNS.length).map(Number),
+  );
   for (let c = 0; c < 30; c++) {
     assert.ok(
       Math.abs(b[c] - (2 * a[c] + 0.5)) < 0.05,

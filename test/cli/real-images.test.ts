@@ -12,6 +12,7 @@ import { unscaleTarget } from '../../src/data/scaling.js';
 import { mapIbug68ToKaggle15 } from '../../src/data/schemas.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
 import { SHARED_DATA } from '../shared-data.js';
+import { PHOTO_CSV_COLUMNS } from '../../src/predict/photo-output.js';
 import { parseCsv, runCli, tempDir, trainSmallModel } from './helpers.js';
 
 const UDACITY = join(SHARED_DATA, 'udacity');
@@ -102,7 +103,7 @@ test('predict on real photos with their face boxes gives points inside each box,
     );
     assert.equal(result.code, 0, result.stderr);
     const values = parseCsv(await readFile(out, 'utf8'))
-      .rows[0].slice(1)
+      .rows[0].slice(PHOTO_CSV_COLUMNS.length)
       .map(Number);
     for (let c = 0; c < values.length; c += 2) {
       assert.ok(

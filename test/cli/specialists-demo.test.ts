@@ -14,6 +14,7 @@ import { flipPairsFor } from '../../src/runs/train-run.js';
 import { NeuralNet } from '../../src/train/neural-net.js';
 import { SPECIALIST_GROUPS, groupColumns } from '../../src/train/specialist-groups.js';
 import { ENGINES } from '../engines.js';
+import { PHOTO_CSV_COLUMNS } from '../../src/predict/photo-output.js';
 import { parseCsv, runCli, tempDir, trainSmallModel, writeFramePng } from './helpers.js';
 
 let root: string;
@@ -136,11 +137,23 @@ for (const { name: engine, skip } of ENGINES) {
       const image = join(root, `face-${engine}.png`);
       await writeFramePng(faces, 0, image);
       const predicted = join(root, `merged-${engine}.csv`);
-      const merged = await runCli('predict', out, image, '--out', predicted, '--engine', engine);
+      // The whole picture is the face; no flip averaging, so the merge can be compared with each net's predict.
+      const merged = await runCli(
+        'predict',
+        out,
+        image,
+        '--whole-image',
+        '--no-flip-test',
+        '--out',
+        predicted,
+        '--engine',
+        engine,
+      );
       assert.equal(merged.code, 0, merged.stderr);
       const { header, rows } = parseCsv(await readFile(predicted, 'utf8'));
+      const first = PHOTO_CSV_COLUMNS.length;
       assert.deepEqual(header, [
-        'file',
+        ...PHOTO_CSV_COLUMNS,
         'left_eye_center_x',
         'left_eye_center_y',
         'right_eye_center_x',
@@ -158,12 +171,12 @@ for (const { name: engine, skip } of ENGINES) {
       ].map(unscaleTarget);
       assert.equal(rows.length, 1);
       rows[0]
-        .slice(1)
+        .slice(first)
         .forEach((cell, i) =>
-          assert.ok(Math.abs(Number(cell) - own[i]) <= 1e-4, `${header[i + 1]}: ${cell} vs ${own[i]}`),
+          assert.ok(Math.abs(Number(cell) - own[i]) <= 1e-4, `${header[i + first]}: ${cell} vs ${own[i]}`),
         );
       // and the specialists differ from each other's columns: the merge did not copy one net.
-      assert.notEqual(Number(rows[0][5]), Number(rows[0][1]));
+      assert.notEqual(Number(rows[0][first + 4]), Number(rows[0][first]));
       g.dispose();
       s.dispose();
       fresh.dispose();

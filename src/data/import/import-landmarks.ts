@@ -124,6 +124,24 @@ async function forEachLimited(n: number, limit: number, work: (i: number) => Pro
 }
 
 /**
+ * The image file names and 68 points (source pixels) of a landmark CSV
+ * (Udacity layout) or of a folder of .pts files, in file order.
+ *
+ * @example
+ * const records = await landmarkRecords({ csvPath: 'udacity/training_frames_keypoints.csv', imagesDir: 'udacity/training' });
+ */
+export async function landmarkRecords(
+  options: Pick<ImportLandmarksOptions, 'csvPath' | 'ptsDir' | 'imagesDir'>,
+): Promise<LandmarkRecord[]> {
+  if ((options.csvPath === undefined) === (options.ptsDir === undefined)) {
+    throw new ConfigError('give exactly one of csvPath and ptsDir');
+  }
+  return options.csvPath
+    ? readLandmarkCsv(options.csvPath)
+    : resolveImageNames(await ptsRecords(options.ptsDir!), options.imagesDir);
+}
+
+/**
  * Imports images with landmarks. ids are the image file names and groups
  * their identities (`identityOf`), so the training split keeps each person on one
  * side of a split. Write the result with `writeKaggleCsv` so later tools read
@@ -143,9 +161,7 @@ export async function importLandmarks(options: ImportLandmarksOptions): Promise<
   }
   const schema = getSchema(options.schema);
   if (options.contextSize !== undefined) contextBox({ x: 0, y: 0, size: 96 }, options.contextSize); // checks it
-  const records = options.csvPath
-    ? await readLandmarkCsv(options.csvPath)
-    : await resolveImageNames(await ptsRecords(options.ptsDir!), options.imagesDir);
+  const records = await landmarkRecords(options);
   const imagePaths = records.map((r) => imagePathOf(r, options.imagesDir));
   const jitter = options.jitter === true ? {} : options.jitter || undefined;
   const seed = options.seed ?? 0;
