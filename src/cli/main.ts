@@ -13,6 +13,7 @@ import { FACEPOINTS_VERSION } from '../runs/run-folder.js';
 import { type CliContext, type CliIo, processIo } from './io.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { plotCommand } from './plot.js';
 import { predictCommand } from './predict.js';
@@ -42,6 +43,7 @@ export function createProgram(io: CliContext): Command {
     submitCommand(io),
     plotCommand(io),
     specialistsCommand(io),
+    exportCommand(io),
   ];
   for (const command of commands) {
     // Inherit the output routing and exitOverride, which addCommand does not copy.
