@@ -17,6 +17,7 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { plotCommand } from './plot.js';
 import { predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 import { specialistsCommand } from './specialists.js';
 import { submitCommand } from './submit.js';
 import { trainCommand } from './train.js';
@@ -44,6 +45,7 @@ export function createProgram(io: CliContext): Command {
     plotCommand(io),
     specialistsCommand(io),
     exportCommand(io),
+    serveCommand(io),
   ];
   for (const command of commands) {
     // Inherit the output routing and exitOverride, which addCommand does not copy.
