@@ -6,4 +6,4 @@ export function bundleForBrowser(
   entry: string,
   options?: { outfile?: string; minify?: boolean },
 ): Promise<BuildResult & { metafile: Metafile; outputFiles?: OutputFile[] }>;
-export function buildWeb(): Promise<string>;
+export function buildWeb(out?: string): Promise<string>;

@@ -41,9 +41,8 @@ export async function bundleForBrowser(entry, { outfile, minify = true } = {}) {
   });
 }
 
-/** Builds dist/web/. */
-export async function buildWeb() {
-  const out = join(root, 'dist', 'web');
+/** Builds dist/web/ (or the same files into `out`). */
+export async function buildWeb(out = join(root, 'dist', 'web')) {
   mkdirSync(out, { recursive: true });
   await bundleForBrowser('src/browser/page/main.ts', { outfile: join(out, 'page.js') });
   await bundleForBrowser('src/browser/index.ts', { outfile: join(out, 'facepoints-browser.js') });

@@ -84,6 +84,7 @@ async function modelBytes(path: string): Promise<{ file: string; bytes: Uint8Arr
  * // open url in a browser ... then: await close();
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const model = await modelBytes(options.model);
   const webDir = options.webDir ?? WEB_DIR;
   const files = new Map<string, { type: string; body: Uint8Array }>();
   for (const name of WEB_FILES) {
@@ -96,7 +97,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     files.set(`/${name}`, { type: TYPES[name.slice(name.lastIndexOf('.'))], body });
   }
   files.set('/', files.get('/index.html')!);
-  const model = await modelBytes(options.model);
   files.set('/model.fpm', { type: TYPES['.fpm'], body: model.bytes });
 
   const server = createServer((request, response) => {
