@@ -81,7 +81,8 @@ function draw(source: CanvasImageSource, width: number, height: number): void {
   canvas.hidden = false;
   $('drop-hint').hidden = true;
   context.drawImage(source, 0, 0, width, height);
-  for (const face of faces) api.drawKeypoints(context, face.points, { box: face.box });
+  const radius = Math.max(2.5, Math.min(width, height) / 100);
+  for (const face of faces) api.drawKeypoints(context, face.points, { box: face.box, radius });
 }
 
 function report(kind: string): PageResult {
