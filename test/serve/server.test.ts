@@ -97,3 +97,12 @@ test('serve refuses a model without a keypoint schema, a missing model and an un
     await cleanup();
   }
 });
+
+test('serve and export have --help with an example', async () => {
+  for (const command of ['serve', 'export']) {
+    const result = await runCli(command, '--help');
+    assert.equal(result.code, 0, command);
+    assert.match(result.stdout, new RegExp(`^Usage: facepoints ${command}`), command);
+    assert.match(result.stdout, /Examples?:\n\s+facepoints /, command);
+  }
+});
