@@ -150,3 +150,18 @@ export { writeContactSheet, contactSheetSize } from './data/contact-sheet.js';
 export { renderLossCurvesSvg, writeLossCurves, type LossSeries } from './plot/loss-curves.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './runs/train-run.js';
 export { RunFolder, type RunRecord } from './runs/run-folder.js';
+
+// Export to other runtimes (docs/export.md), and the server of the browser page (docs/browser.md)
+export {
+  exportOnnx,
+  exportTfjs,
+  writeExport,
+  UnsupportedLayerError,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  type ExportFormat,
+  type ExportMetadata,
+  type TfjsExport,
+  type TfjsModelJson,
+} from './export/index.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';

@@ -252,3 +252,28 @@ test(
     assertPointsClose(actual.data, expected, 1e-5);
   },
 );
+
+test(
+  '?backend=webgl runs the model on tfjs-webgl (software WebGL here) with the same points to 1e-3 px',
+  { skip },
+  async () => {
+    const webgl = await browser.newPage();
+    try {
+      await webgl.goto(`${server.url}?backend=webgl`);
+      await webgl.evaluate(() => window.facepointsPage.ready);
+      assert.match((await webgl.textContent('#model-info')) ?? '', /tfjs-webgl/);
+      const png = await facePng(9);
+      const result = await webgl.evaluate(
+        (b64) =>
+          window.facepointsPage.showBytes(
+            Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+            'webgl.png',
+          ),
+        png.toString('base64'),
+      );
+      assertPointsClose(result.faces[0].points, await nodePoints(png), 1e-3);
+    } finally {
+      await webgl.close();
+    }
+  },
+);
