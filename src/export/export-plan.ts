@@ -39,6 +39,21 @@ const EXPORTABLE_OPTIONS: Record<string, readonly string[]> = {
   dropout: ['kind', 'rate', 'name'],
 };
 const EXPORTABLE_ACTIVATIONS = ['relu', 'linear'];
+/**
+ * Options that may be spelled out at the value that means what export writes
+ * anyway (valid padding, stride 1, no dilation): those are not refused.
+ */
+const NEUTRAL_VALUES: Record<string, readonly string[]> = {
+  padding: ['"valid"', '0', '[0,0]', '[0,0,0,0]'],
+  pad: ['"valid"', '0', '[0,0]'],
+  stride: ['1', '[1,1]'],
+  strides: ['1', '[1,1]'],
+  dilation: ['1', '[1,1]'],
+};
+
+function isNeutral(key: string, value: unknown): boolean {
+  return NEUTRAL_VALUES[key]?.includes(JSON.stringify(value)) ?? false;
+}
 
 /** Metadata written into every exported model (tfjs `userDefinedMetadata.facepoints`, ONNX `metadata_props`). */
 export interface ExportMetadata {
@@ -88,7 +103,8 @@ export function exportPlan(content: ModelContent): ExportPlan {
     const allowed = EXPORTABLE_OPTIONS[layer.kind];
     if (!allowed) throw new UnsupportedLayerError(name, `layer kind '${layer.kind}' cannot be exported yet`);
     for (const key of Object.keys(layer)) {
-      if (!allowed.includes(key) && (layer as unknown as Record<string, unknown>)[key] !== undefined) {
+      const value = (layer as unknown as Record<string, unknown>)[key];
+      if (!allowed.includes(key) && value !== undefined && !isNeutral(key, value)) {
         throw new UnsupportedLayerError(name, `option '${key}' of ${layer.kind} cannot be exported yet`);
       }
     }

@@ -151,6 +151,10 @@ test('export refuses a layer option or a layer kind it does not know, naming the
         /layer "conv1": option 'padding' of conv2d cannot be exported/.test(error.message),
     );
   }
+  // Spelled out at what export writes anyway, such options pass.
+  const spelled = randomModel(EXPORT_SPECS.gray, 1);
+  Object.assign(spelled.spec.layers[1], { padding: 'valid', stride: 1 });
+  assert.doesNotThrow(() => exportOnnx(spelled));
   const unknown = randomModel(EXPORT_SPECS.flat, 1);
   unknown.spec = {
     layers: [
