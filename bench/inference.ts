@@ -11,6 +11,7 @@
  *
  *   npm run bench:inference                      # net2, 3 rounds
  *   npm run bench:inference -- --net net3 --rounds 5
+ *   npm run bench:inference -- --webgl             # adds the page on tfjs-webgl (software WebGL here)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,11 @@ const BATCH_CALLS = 4;
 const CHROMIUM = process.env.FACEPOINTS_CHROMIUM ?? '/usr/bin/chromium';
 
 const { values: args } = parseArgs({
-  options: { net: { type: 'string', default: 'net2' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    net: { type: 'string', default: 'net2' },
+    rounds: { type: 'string', default: '3' },
+    webgl: { type: 'boolean', default: false },
+  },
 });
 const rounds = Number(args.rounds);
 
@@ -130,12 +135,11 @@ try {
     await browser.close();
     await server.close();
   };
-  const page = await browser.newPage();
-  await page.goto(server.url);
-  await page.evaluate(() => window.facepointsPage.ready);
-  runners.push({
-    name: 'page, headless Chromium (tfjs-wasm)',
-    run: () =>
+  const pageRunner = async (query: string) => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}${query}`);
+    await page.evaluate(() => window.facepointsPage.ready);
+    return () =>
       page.evaluate(
         async ({ batch, singleCalls, batchCalls, inputSize }) => {
           const model = window.facepointsPage.model!;
@@ -155,8 +159,11 @@ try {
           return { single, batch: (performance.now() - start) / batchCalls / batch };
         },
         { batch: BATCH, singleCalls: SINGLE_CALLS, batchCalls: BATCH_CALLS, inputSize: resolved.inputSize },
-      ),
-  });
+      );
+  };
+  runners.push({ name: 'page, headless Chromium (tfjs-wasm)', run: await pageRunner('') });
+  if (args.webgl)
+    runners.push({ name: 'page, headless Chromium (tfjs-webgl)', run: await pageRunner('?backend=webgl') });
   runners.push({ name: 'onnxruntime-node, 1 thread', run: await onnxRunner(1) });
   runners.push({ name: 'onnxruntime-node, default threads', run: await onnxRunner() });
   runners.push({ name: 'native engine (Node)', run: await engineRunner(await loadNativeEngine()) });
