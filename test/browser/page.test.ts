@@ -193,6 +193,42 @@ test(
   },
 );
 
+test(
+  'a photo dropped on the page is predicted; the JSON download names every keypoint',
+  { skip },
+  async () => {
+    const png = await facePng(10);
+    const before = await runs();
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      return transfer;
+    }, png.toString('base64'));
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+    const result = await waitForRun(before);
+    assert.equal(result.image, 'dropped.png');
+    assertPointsClose(result.faces[0].points, await nodePoints(png), POINT_TOLERANCE);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+    assert.equal(download.suggestedFilename(), 'dropped-keypoints.json');
+    const json = JSON.parse(await readFile(await download.path(), 'utf8')) as {
+      image: string;
+      faces: { keypoints: { name: string; x: number; y: number }[] }[];
+    };
+    assert.equal(json.image, 'dropped.png');
+    assert.deepEqual(
+      json.faces[0].keypoints.map((k) => k.name),
+      kaggle15.keypoints,
+    );
+    assertPointsClose(
+      json.faces[0].keypoints.flatMap((k) => [k.x, k.y]),
+      result.faces[0].points,
+      1e-4,
+    );
+  },
+);
+
 test('the webcam path predicts video frames (Chromium fake camera)', { skip }, async () => {
   const before = await runs();
   await page.click('#webcam');
