@@ -16,9 +16,13 @@ import { ModelFileError } from '../errors.js';
 import { parseModelFile } from '../train/model-file.js';
 import { type ImageSource, grayImageOf } from './pixels.js';
 
-/** Finds faces in a picture; the boxes are squares in its pixels. A detector module can implement this. */
+/**
+ * Finds faces in a picture; the boxes are squares in its pixels. A detector
+ * module can implement this: it gets the gray pixels, and the original source
+ * (colour) when the caller gave one rather than a GrayImage.
+ */
 export interface FaceDetector {
-  detect(image: GrayImage): Promise<CropBox[]>;
+  detect(image: GrayImage, source?: ImageSource | ImageData): Promise<CropBox[]>;
 }
 
 export interface BrowserModelOptions {
@@ -105,7 +109,9 @@ export class KeypointModel {
   ): Promise<FacePrediction[]> {
     const image = isGrayImage(source) ? source : grayImageOf(source);
     let faces = boxes ? [...boxes] : undefined;
-    if (!faces && this.detector) faces = await this.detector.detect(image);
+    if (!faces && this.detector) {
+      faces = await this.detector.detect(image, isGrayImage(source) ? undefined : source);
+    }
     if (!faces) faces = [wholeImageBox(image.width, image.height)];
     const results: FacePrediction[] = [];
     for (const box of faces) {
