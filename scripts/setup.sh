@@ -6,13 +6,23 @@
 # when not root (a fresh container has no sudo, a workstation user needs it).
 # Node.js itself (>= 20) must come first: apt's nodejs where it is new enough.
 #
-#   scripts/setup.sh            (or: npm run setup)
-#   scripts/setup.sh --dry-run  print the commands instead of running them
+#   scripts/setup.sh                 (or: npm run setup)
+#   scripts/setup.sh --with-browser  also Debian's chromium, for the browser tests (CI)
+#   scripts/setup.sh --dry-run       print the commands instead of running them
 set -euo pipefail
 
 PACKAGES=(libdnnl-dev g++ make python3 fonts-dejavu-core)
 dry_run=0
-[ "${1:-}" = "--dry-run" ] && dry_run=1
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) dry_run=1 ;;
+    --with-browser) PACKAGES+=(chromium) ;;
+    *)
+      echo "facepoints setup: unknown option $arg (expected --dry-run or --with-browser)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "facepoints setup: no apt-get here. Install by hand: oneDNN 2.x headers (libdnnl-dev), g++, make, python3." >&2

@@ -219,3 +219,18 @@ export {
 } from './eval/end-to-end.js';
 export { landmarkBox, matchDetection, DETECTION_MIN_IOU } from './eval/face-matching.js';
 export { landmarkRecords } from './data/import/import-landmarks.js';
+
+// Export to other runtimes (docs/export.md), and the server of the browser page (docs/browser.md)
+export {
+  exportOnnx,
+  exportTfjs,
+  writeExport,
+  UnsupportedLayerError,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  type ExportFormat,
+  type ExportMetadata,
+  type TfjsExport,
+  type TfjsModelJson,
+} from './export/index.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';

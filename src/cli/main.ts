@@ -13,9 +13,11 @@ import { FACEPOINTS_VERSION } from '../runs/run-folder.js';
 import { type CliContext, type CliIo, processIo } from './io.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { plotCommand } from './plot.js';
 import { predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 import { specialistsCommand } from './specialists.js';
 import { submitCommand } from './submit.js';
 import { trainCommand } from './train.js';
@@ -42,6 +44,8 @@ export function createProgram(io: CliContext): Command {
     submitCommand(io),
     plotCommand(io),
     specialistsCommand(io),
+    exportCommand(io),
+    serveCommand(io),
   ];
   for (const command of commands) {
     // Inherit the output routing and exitOverride, which addCommand does not copy.

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { writeContactSheet } from '../data/contact-sheet.js';
-import { type CropBox, boxOverlapsImage } from '../data/crop.js';
+import { type CropBox, boxOverlapsImage, wholeImageBox } from '../data/crop.js';
 import { readKaggleTestCsv } from '../data/kaggle-csv.js';
 import { unscaleTarget } from '../data/scaling.js';
 import type { EngineChoice } from '../engine/engine.js';
@@ -63,11 +63,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The square the net sees when no box is given: the whole image, centred, padded on its short side. */
-export function wholeImageBox(width: number, height: number): CropBox {
-  const size = Math.max(width, height);
-  return { x: (width - size) / 2, y: (height - size) / 2, size };
-}
+export { wholeImageBox } from '../data/crop.js';
 
 function formatCoordinate(value: number): string {
   return String(Math.round(value * 1e4) / 1e4);

@@ -75,6 +75,18 @@ export function faceCropBox(points: ArrayLike<number>, options: { margin?: numbe
   };
 }
 
+/**
+ * The square the net sees when no face box is given: the whole image,
+ * centred, padded on its short side.
+ *
+ * @example
+ * wholeImageBox(200, 100); // { x: 0, y: -50, size: 200 }
+ */
+export function wholeImageBox(width: number, height: number): CropBox {
+  const size = Math.max(width, height);
+  return { x: (width - size) / 2, y: (height - size) / 2, size };
+}
+
 /** How far `jitterBox` may move and resize a box. */
 export interface CropJitter {
   /** Largest shift of the centre, as a fraction of the box size (each axis). Default 0.05. */

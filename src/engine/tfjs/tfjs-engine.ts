@@ -13,10 +13,11 @@ import type { CompileOptions, Engine, Network } from '../engine.js';
 import { TfjsNetwork } from './tfjs-network.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
-export type TfjsBackendName = 'wasm' | 'cpu';
+/** 'webgl' exists only in a browser with WebGL; elsewhere it falls back to 'wasm', then 'cpu'. */
+export type TfjsBackendName = 'wasm' | 'cpu' | 'webgl';
 
 export interface TfjsEngineOptions {
-  /** Backend to use (default 'wasm'); where wasm cannot load, the engine falls back to 'cpu'. */
+  /** Backend to use (default 'wasm'); 'webgl' falls back to 'wasm' where WebGL is missing, and 'wasm' to 'cpu' where wasm cannot load. */
   backend?: TfjsBackendName;
   /**
    * Where the browser finds the backend's .wasm files (a URL prefix ending in
@@ -131,11 +132,20 @@ export async function createTfjsEngine(
   options: TfjsEngineOptions = {},
 ): Promise<Engine & { readonly fallbackReason?: string }> {
   const wanted = options.backend ?? 'wasm';
-  if (wanted !== 'wasm' && wanted !== 'cpu') {
-    throw new ConfigError(`unknown tfjs backend '${String(wanted)}': expected 'wasm' or 'cpu'`);
+  if (wanted !== 'wasm' && wanted !== 'cpu' && wanted !== 'webgl') {
+    throw new ConfigError(`unknown tfjs backend '${String(wanted)}': expected 'wasm', 'webgl' or 'cpu'`);
   }
-  const failure = wanted === 'wasm' ? await activateWasm(options.wasmPaths) : 'the cpu backend was asked for';
-  if (failure === undefined) return new TfjsEngine('wasm');
+  let webglFailure: string | undefined;
+  if (wanted === 'webgl') {
+    if (await quietly(async () => (tf.findBackendFactory('webgl') ? tf.setBackend('webgl') : false)))
+      return new TfjsEngine('webgl');
+    webglFailure = 'the webgl backend failed to initialise (no WebGL here)';
+  }
+  const failure = wanted !== 'cpu' ? await activateWasm(options.wasmPaths) : 'the cpu backend was asked for';
+  if (failure === undefined) return new TfjsEngine('wasm', webglFailure);
   await activateCpu();
-  return new TfjsEngine('cpu', wanted === 'wasm' ? failure : undefined);
+  return new TfjsEngine(
+    'cpu',
+    wanted !== 'cpu' ? [webglFailure, failure].filter(Boolean).join('; ') : undefined,
+  );
 }

@@ -85,7 +85,7 @@ test('bad batches and bad weights fail with a ShapeError naming the layer', asyn
     }),
     ShapeError,
   );
-  await assert.rejects(createTfjsEngine({ backend: 'webgl' as 'cpu' }), ConfigError);
+  await assert.rejects(createTfjsEngine({ backend: 'gpu' as 'cpu' }), ConfigError);
 });
 
 test('predicting more images than one inference chunk gives the same outputs as one by one', async () => {

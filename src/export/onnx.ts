@@ -1,0 +1,173 @@
+/**
+ * ONNX export (opset 13, dynamic batch). ONNX computes in the engine
+ * boundary's own layouts (NCHW images, conv W [out, in, kh, kw], Flatten in
+ * C, H, W order, Gemm with W [in, out]), so weights go in unchanged. The
+ * file is written with the small protobuf writer in `protobuf.ts`; field
+ * numbers are those of onnx/onnx.proto.
+ *
+ * Graph: input `input` [batch, C, H, W] (or [batch, features]) -> Conv / Relu /
+ * MaxPool / Flatten / Gemm nodes -> output `keypoints` [batch, outputs].
+ * Dropout is left out (it is the identity at inference).
+ */
+import type { NamedTensor } from '../engine/engine.js';
+import type { ModelContent } from '../train/model-file.js';
+import { exportMetadata, exportPlan, paramOf, UnsupportedLayerError } from './export-plan.js';
+import { ProtoMessage } from './protobuf.js';
+
+/** ONNX IR version of opset 13 (ONNX 1.8). */
+const IR_VERSION = 7;
+const OPSET = 13;
+/** TensorProto.DataType.FLOAT */
+const FLOAT = 1;
+/** AttributeProto.AttributeType */
+const ATTR_INT = 2;
+const ATTR_INTS = 7;
+
+/** Names of the exported graph's input and output. */
+export const ONNX_INPUT = 'input';
+export const ONNX_OUTPUT = 'keypoints';
+
+interface OnnxNode {
+  op: string;
+  name: string;
+  inputs: string[];
+  output: string;
+  attributes: ProtoMessage[];
+}
+
+function intAttr(name: string, value: number): ProtoMessage {
+  return new ProtoMessage().string(1, name).varint(3, value).varint(20, ATTR_INT);
+}
+
+function intsAttr(name: string, values: number[]): ProtoMessage {
+  return new ProtoMessage().string(1, name).varints(8, values).varint(20, ATTR_INTS);
+}
+
+function tensorProto(name: string, tensor: NamedTensor): ProtoMessage {
+  const raw = new Uint8Array(tensor.data.length * 4);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < tensor.data.length; i++) view.setFloat32(i * 4, tensor.data[i], true);
+  return new ProtoMessage().varints(1, tensor.shape).varint(2, FLOAT).string(8, name).bytes(9, raw);
+}
+
+/** ValueInfoProto of a float tensor whose first dimension is the symbolic `batch`. */
+function valueInfo(name: string, dims: number[]): ProtoMessage {
+  const shape = new ProtoMessage().message(1, new ProtoMessage().string(2, 'batch'));
+  for (const d of dims) shape.message(1, new ProtoMessage().varint(1, d));
+  const tensorType = new ProtoMessage().varint(1, FLOAT).message(2, shape);
+  return new ProtoMessage().string(1, name).message(2, new ProtoMessage().message(1, tensorType));
+}
+
+/**
+ * Encodes a model as an ONNX file.
+ *
+ * @throws UnsupportedLayerError naming a layer ONNX export does not know.
+ * @example
+ * const onnx = exportOnnx(await readModelFile('net.fpm'));
+ * await writeFile('net.onnx', onnx);
+ * // onnxruntime: session.run({ input: new ort.Tensor('float32', x, [n, 1, 96, 96]) }) -> { keypoints }
+ */
+export function exportOnnx(content: ModelContent, options: { producerVersion?: string } = {}): Uint8Array {
+  const plan = exportPlan(content);
+  const nodes: OnnxNode[] = [];
+  const initializers: ProtoMessage[] = [];
+  let current = ONNX_INPUT;
+  let spatial = plan.spec.inputShape.length === 3;
+  const add = (op: string, name: string, inputs: string[], attributes: ProtoMessage[] = []) => {
+    const output = `${name}/${op.toLowerCase()}`;
+    nodes.push({ op, name: `${name}/${op}`, inputs, output, attributes });
+    current = output;
+  };
+  const weight = (layer: (typeof plan.spec.layers)[number], param: 'W' | 'b') => {
+    const tensor = paramOf(plan, layer, param);
+    initializers.push(tensorProto(tensor.name, tensor));
+    return tensor.name;
+  };
+  for (const layer of plan.spec.layers) {
+    switch (layer.kind) {
+      case 'input':
+      case 'dropout':
+        break;
+      case 'conv2d':
+        add(
+          'Conv',
+          layer.name,
+          [current, weight(layer, 'W'), weight(layer, 'b')],
+          [
+            intsAttr('kernel_shape', layer.kernelSize),
+            intsAttr('strides', [1, 1]),
+            intsAttr('pads', [0, 0, 0, 0]),
+          ],
+        );
+        if (layer.activation === 'relu') add('Relu', layer.name, [current]);
+        break;
+      case 'maxpool2d':
+        add(
+          'MaxPool',
+          layer.name,
+          [current],
+          [
+            intsAttr('kernel_shape', [layer.poolSize, layer.poolSize]),
+            intsAttr('strides', [layer.poolSize, layer.poolSize]),
+          ],
+        );
+        break;
+      case 'dense':
+        if (spatial) {
+          add('Flatten', layer.name, [current], [intAttr('axis', 1)]);
+          spatial = false;
+        }
+        add('Gemm', layer.name, [current, weight(layer, 'W'), weight(layer, 'b')]);
+        if (layer.activation === 'relu') add('Relu', layer.name, [current]);
+        break;
+      default:
+        throw new UnsupportedLayerError(
+          (layer as { name: string }).name,
+          `layer kind '${(layer as { kind: string }).kind}' has no ONNX export`,
+        );
+    }
+  }
+  if (nodes.length === 0) {
+    nodes.push({
+      op: 'Identity',
+      name: 'output/Identity',
+      inputs: [current],
+      output: ONNX_OUTPUT,
+      attributes: [],
+    });
+  } else {
+    nodes[nodes.length - 1].output = ONNX_OUTPUT;
+  }
+
+  const graph = new ProtoMessage();
+  for (const node of nodes) {
+    const proto = new ProtoMessage();
+    for (const input of node.inputs) proto.string(1, input);
+    proto.string(2, node.output).string(3, node.name).string(4, node.op);
+    for (const attribute of node.attributes) proto.message(5, attribute);
+    graph.message(1, proto);
+  }
+  graph.string(2, 'facepoints');
+  for (const initializer of initializers) graph.message(5, initializer);
+  graph.message(11, valueInfo(ONNX_INPUT, plan.spec.inputShape));
+  graph.message(12, valueInfo(ONNX_OUTPUT, [plan.spec.outputSize]));
+
+  const metadata = exportMetadata(plan, 'NCHW');
+  const model = new ProtoMessage()
+    .varint(1, IR_VERSION)
+    .string(2, 'facepoints')
+    .string(3, options.producerVersion ?? '')
+    .message(7, graph)
+    .message(8, new ProtoMessage().string(1, '').varint(2, OPSET));
+  const props: Record<string, string> = {
+    facepoints: JSON.stringify(metadata),
+    schema: metadata.schema ?? '',
+    columns: JSON.stringify(metadata.columns),
+    flip_pairs: JSON.stringify(metadata.flipPairs),
+    scaling: metadata.output.formula,
+  };
+  for (const [key, value] of Object.entries(props)) {
+    model.message(14, new ProtoMessage().string(1, key).string(2, value));
+  }
+  return model.finish();
+}
