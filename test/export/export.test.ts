@@ -57,6 +57,8 @@ async function tfjsPredict(
   x: Float32Array,
   spec: NetworkSpec,
 ) {
+  // Another module may have registered tfjs' wasm backend without starting it.
+  await tf.ready();
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,

@@ -45,6 +45,8 @@ function flips(): FlipBatchIterator {
       [0, 4],
       [1, 5],
     ],
+    // The fixture below was written by main, which flipped the tutorial's way.
+    mirror: 'tutorial',
   });
 }
 

@@ -151,6 +151,6 @@ test('a model file of a batch norm net must hold its running statistics', async 
   const without = { ...content, weights: content.weights.filter((w) => w.name !== 'bn1.var') };
   assert.throws(
     () => parseModelFile(serializeModelFile(without), 'bn.fpm'),
-    (e: unknown) => e instanceof ModelFileError && /weights: parameter bn1\.var is missing/.test(e.message),
+    (e: unknown) => e instanceof ModelFileError && /weights: bn1\.var is missing/.test(e.message),
   );
 });

@@ -9,29 +9,31 @@ import { MAX_POINTS_PER_CURVE, lossCurvesSpec } from '../../src/plot/loss-curves
 import { BatchIterator } from '../../src/train/batch-iterator.js';
 import { makeEpochRecord, type EpochRecord } from '../../src/train/history.js';
 
-test('the training loop reuses one pair of batch arrays for every full batch', () => {
+test('the training loop reuses two alternating pairs of batch arrays for every full batch', () => {
   const inputSize = 6;
   const X = Float32Array.from({ length: 10 * inputSize }, (_, i) => i);
   const y = Float32Array.from({ length: 10 * 2 }, (_, i) => -i);
-  const iterator = new BatchIterator({ batchSize: 4, shuffle: true, seed: 3 });
+  const iterator = new BatchIterator({ batchSize: 2, shuffle: true, seed: 3 });
   const context = { epoch: 2, inputShape: [inputSize], outputSize: 2, seed: 1 };
   const fresh = [...iterator.batches(X, y, undefined, context)].map((b) => ({
     rows: b.rows,
     x: b.x.slice(),
     y: b.y!.slice(),
   }));
-  const arrays = new Set<Float32Array>();
+  const arrays: Float32Array[] = [];
   let index = 0;
   for (const batch of iterator.batches(X, y, undefined, { ...context, reuseBuffers: true })) {
-    // Same rows and values as fresh copies; consumed before the next batch, as the trainer does.
+    // Same rows and values as fresh copies; the trainer cuts one batch ahead, so a batch's arrays
+    // must not be the next batch's.
     assert.deepEqual(batch.rows, fresh[index].rows);
     assert.deepEqual(batch.x, fresh[index].x);
     assert.deepEqual(batch.y, fresh[index].y);
-    if (batch.rows.length === 4) arrays.add(batch.x);
+    if (index > 0) assert.notEqual(batch.x, arrays[index - 1], 'the next batch has its own arrays');
+    arrays.push(batch.x);
     index++;
   }
-  assert.equal(index, 3);
-  assert.equal(arrays.size, 1, 'one x array for the two full batches');
+  assert.equal(index, 5);
+  assert.equal(new Set(arrays).size, 2, 'two x arrays for the five full batches');
 });
 
 test('an epoch record of a run of 500,000 epochs is made without copying the history (no argument-count limit)', () => {
