@@ -39,17 +39,17 @@ export const FACE_CROP_MARGIN = 0.2;
 const PIXEL_EDGE = 0.5;
 
 /**
- * The crop rule. Take the bounding box of the points (NaN points ignored),
- * make a square of side `max(width, height) * (1 + 2 * margin)`, centred on
- * the bounding box's centre. The box may reach outside the image; the
- * outside is padded when cropping.
+ * The bounding rectangle of the finite points of an interleaved [x0, y0, x1,
+ * y1, ...] list (missing points are NaN and skipped).
  *
+ * @throws ConfigError naming `what` when no point is finite
  * @example
- * const box = faceCropBox(points68); // { x, y, size } in source pixels
- * const frame = cropToFrame(image, box); // Float32Array(96 * 96)
+ * pointBounds([10, 20, 30, 60], 'landmarkBox'); // { minX: 10, minY: 20, maxX: 30, maxY: 60 }
  */
-export function faceCropBox(points: ArrayLike<number>, options: { margin?: number } = {}): CropBox {
-  const margin = options.margin ?? FACE_CROP_MARGIN;
+export function pointBounds(
+  points: ArrayLike<number>,
+  what: string,
+): { minX: number; minY: number; maxX: number; maxY: number } {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
@@ -63,7 +63,23 @@ export function faceCropBox(points: ArrayLike<number>, options: { margin?: numbe
     minY = Math.min(minY, y);
     maxY = Math.max(maxY, y);
   }
-  if (minX === Infinity) throw new ConfigError('faceCropBox needs at least one finite point');
+  if (minX === Infinity) throw new ConfigError(`${what} needs at least one finite point`);
+  return { minX, minY, maxX, maxY };
+}
+
+/**
+ * The crop rule. Take the bounding box of the points (NaN points ignored),
+ * make a square of side `max(width, height) * (1 + 2 * margin)`, centred on
+ * the bounding box's centre. The box may reach outside the image; the
+ * outside is padded when cropping.
+ *
+ * @example
+ * const box = faceCropBox(points68); // { x, y, size } in source pixels
+ * const frame = cropToFrame(image, box); // Float32Array(96 * 96)
+ */
+export function faceCropBox(points: ArrayLike<number>, options: { margin?: number } = {}): CropBox {
+  const margin = options.margin ?? FACE_CROP_MARGIN;
+  const { minX, minY, maxX, maxY } = pointBounds(points, 'faceCropBox');
   // A single point or a line of points still gets a usable box.
   const extent = Math.max(maxX - minX, maxY - minY, 1);
   const size = extent * (1 + 2 * margin);

@@ -3,7 +3,7 @@
  * counts a detection as found when it overlaps the landmarks' box by
  * IoU > 0.2 (detectors frame faces differently, so the bar is low).
  */
-import { ConfigError } from '../errors.js';
+import { pointBounds } from '../data/crop.js';
 import { type FaceBox, boxIou } from '../detect/face-detector.js';
 
 /** IoU above which a detection counts as the labelled face. */
@@ -17,20 +17,7 @@ export const DETECTION_MIN_IOU = 0.2;
  * const truth = landmarkBox(points68);
  */
 export function landmarkBox(points: ArrayLike<number>): FaceBox {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i + 1 < points.length; i += 2) {
-    const x = points[i];
-    const y = points[i + 1];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    minX = Math.min(minX, x);
-    maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y);
-    maxY = Math.max(maxY, y);
-  }
-  if (minX === Infinity) throw new ConfigError('landmarkBox needs at least one finite point');
+  const { minX, minY, maxX, maxY } = pointBounds(points, 'landmarkBox');
   return { x: minX, y: minY, width: Math.max(maxX - minX, 1), height: Math.max(maxY - minY, 1) };
 }
 
