@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 import { rmseInPixels } from '../data/scaling.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -88,6 +88,13 @@ function netTable(run: RunView, tutorialEpochs: number, budget: number): string[
   return lines;
 }
 
+/** "real faces" for an imported image folder, "generated faces", or the CSV's name. */
+function facesWord(data: ResultsManifest['data']): string {
+  if (data.source.startsWith('synthetic')) return 'generated faces';
+  if (data.source !== resolve(data.given)) return 'real faces';
+  return basename(data.source);
+}
+
 function verdict(sign: -1 | 0 | 1 | null, lowerIsYes: string, same: string, higher: string): string {
   if (sign === -1) return lowerIsYes;
   if (sign === 0) return same;
@@ -142,7 +149,7 @@ export async function writeResultsPage(options: { out: string; page: string }): 
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
   push(
-    `# Results on ${manifest.data.source.startsWith('synthetic') ? 'generated' : 'real'} faces (budget ${budget})`,
+    `# Results on ${facesWord(manifest.data)} (budget ${budget})`,
     '',
     `Written by \`${command}\` (${manifest.updatedAt.slice(0, 10)}) from the run folders ` +
       `in \`${tildePath(dirname(manifest.nets[0]?.dir ?? options.out))}\`: every number below is read from ` +
