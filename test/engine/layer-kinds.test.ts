@@ -12,7 +12,7 @@ import { loadNativeEngine } from '../../src/engine/native/native-engine.js';
 import { createTfjsEngine } from '../../src/engine/tfjs/tfjs-engine.js';
 import { resolveSpec, weightInfos, type NetworkSpec } from '../../src/nn/spec.js';
 import {
-  elementwiseMismatch,
+  notClose,
   randomArray,
   randomParams,
   referenceForward,
@@ -83,7 +83,7 @@ function check(
   tol: { rel: number; abs: number },
   what: string,
 ) {
-  const mismatch = elementwiseMismatch(actual, expected, tol);
+  const mismatch = notClose(actual, expected, { rtol: tol.rel, atol: tol.abs });
   assert.equal(mismatch, undefined, `${what}: ${mismatch}`);
 }
 

@@ -1,9 +1,10 @@
 /**
  * Elementwise comparison with a relative and an absolute tolerance, as
- * numpy's `allclose`: |actual - expected| <= atol + rtol * |expected| for
- * every element. The message names the worst element.
+ * numpy's `allclose` (`notClose` in reference-net.ts): fails naming the worst element.
  */
 import assert from 'node:assert/strict';
+
+import { notClose } from './reference-net.js';
 
 export interface Tolerance {
   rtol: number;
@@ -16,25 +17,6 @@ export function assertClose(
   tolerance: Tolerance,
   what: string,
 ): void {
-  assert.equal(
-    actual.length,
-    expected.length,
-    `${what}: ${actual.length} values, expected ${expected.length}`,
-  );
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const excess =
-      Math.abs(actual[i] - expected[i]) - (tolerance.atol + tolerance.rtol * Math.abs(expected[i]));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-    }
-  }
-  if (worst >= 0) {
-    assert.fail(
-      `${what}[${worst}]: ${actual[worst]} vs ${expected[worst]} ` +
-        `(|diff| ${Math.abs(actual[worst] - expected[worst])} > atol ${tolerance.atol} + rtol ${tolerance.rtol} * |expected|)`,
-    );
-  }
+  const off = notClose(actual, expected, tolerance);
+  if (off !== undefined) assert.fail(`${what}: ${off}`);
 }

@@ -14,7 +14,7 @@ import {
   referencePass,
   referenceStateUpdate,
   relativeError,
-  elementwiseMismatch,
+  notClose,
   toParams,
   type Masks,
 } from './reference-net.js';
@@ -97,7 +97,7 @@ for (const [title, netSpec] of Object.entries(NETS)) {
       const numerical = finiteDifferenceGradients(spec, params, x, y, 1e-6, m);
       assert.deepEqual([...ref.grads.keys()].sort(), [...numerical.keys()].sort(), 'parameter names');
       for (const [name, expected] of numerical) {
-        const mismatch = elementwiseMismatch(ref.grads.get(name)!, expected, { rel: 1e-5, abs: 1e-8 });
+        const mismatch = notClose(ref.grads.get(name)!, expected, { rtol: 1e-5, atol: 1e-8 });
         assert.equal(mismatch, undefined, `${name}${m ? ' (dropout masks)' : ''}: ${mismatch}`);
       }
     }

@@ -531,30 +531,6 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 }
 
 /**
- * The first element where |actual - expected| > abs + rel * |expected|, as a
- * message; undefined when every element is within tolerance.
- */
-export function elementwiseMismatch(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: { rel: number; abs: number },
-): string | undefined {
-  if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const excess =
-      Math.abs(actual[i] - expected[i]) - (tolerance.abs + tolerance.rel * Math.abs(expected[i]));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-    }
-  }
-  if (worst < 0) return undefined;
-  return `element ${worst}: ${actual[worst]} vs ${expected[worst]} (tolerance abs ${tolerance.abs} + rel ${tolerance.rel})`;
-}
-
-/**
  * numpy's allclose, element by element: every |actual - expected| must be at
  * most atol + rtol * |expected|. Unlike {@link relativeError}, a small element
  * is not excused by a large one elsewhere in the tensor.
@@ -568,15 +544,19 @@ export function notClose(
 ): string | undefined {
   if (actual.length !== expected.length) return `${actual.length} values, expected ${expected.length}`;
   let worst = -1;
-  let worstRatio = 1;
+  let worstExcess = 0;
   for (let i = 0; i < expected.length; i++) {
-    const allowed = tolerance.atol + tolerance.rtol * Math.abs(expected[i]);
-    const ratio = Math.abs(actual[i] - expected[i]) / allowed;
-    if (!(ratio <= worstRatio)) {
+    const excess =
+      Math.abs(actual[i] - expected[i]) - (tolerance.atol + tolerance.rtol * Math.abs(expected[i]));
+    // NaN counts as off.
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
       worst = i;
-      worstRatio = ratio;
+      worstExcess = excess;
     }
   }
   if (worst < 0) return undefined;
-  return `element ${worst}: ${actual[worst]} vs ${expected[worst]} (${worstRatio.toPrecision(3)} x the tolerance)`;
+  return (
+    `element ${worst}: ${actual[worst]} vs ${expected[worst]} ` +
+    `(|diff| ${Math.abs(actual[worst] - expected[worst])} > atol ${tolerance.atol} + rtol ${tolerance.rtol} * |expected|)`
+  );
 }
