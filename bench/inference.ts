@@ -32,7 +32,7 @@ import { presetSpec } from '../src/nn/presets.js';
 import { resolveSpec } from '../src/nn/spec.js';
 import { Rng } from '../src/random/rng.js';
 import { startServer } from '../src/serve/server.js';
-import type { ModelContent } from '../src/train/model-file.js';
+import { untrainedModelContent } from '../src/train/model-file.js';
 import { writeModelFile } from '../src/train/model-file-node.js';
 
 const BATCH = 128;
@@ -75,26 +75,10 @@ async function time(call: (n: number) => Promise<unknown>): Promise<Figures> {
 
 const spec = presetSpec(args.net, kaggle15.columns.length);
 const resolved = resolveSpec(spec);
-const content: ModelContent = {
-  spec,
-  seed: 1,
-  weights: initWeights(resolved, 1),
-  optimizerState: null,
-  variables: {},
-  history: [],
-  training: {
-    maxEpochs: 1,
-    regression: true,
-    verbose: 0,
-    batchIteratorTrain: null,
-    batchIteratorTest: null,
-    trainSplit: null,
-    callbacks: [],
-    droppedCallbacks: 0,
-  },
-  callbackState: {},
-  metadata: { schema: 'kaggle15', columns: kaggle15.columns },
-};
+const content = untrainedModelContent(spec, initWeights(resolved, 1), 1, {
+  schema: 'kaggle15',
+  columns: kaggle15.columns,
+});
 const rng = new Rng(2, 'bench-inference');
 const frames = Float32Array.from({ length: BATCH * resolved.inputSize }, () => rng.uniform(0, 1));
 const framesOf = (n: number) => frames.subarray(0, n * resolved.inputSize);

@@ -77,6 +77,41 @@ export interface ModelContent {
 }
 
 /**
+ * The content of a model file for weights that never trained: no optimiser
+ * state, history or callbacks (exported or benchmarked nets, test fixtures).
+ *
+ * @example
+ * const content = untrainedModelContent(spec, initWeights(resolveSpec(spec), 1), 1, { schema: 'kaggle15' });
+ */
+export function untrainedModelContent(
+  spec: NetworkSpec,
+  weights: NamedTensor[],
+  seed: number,
+  metadata: Record<string, unknown>,
+): ModelContent {
+  return {
+    spec,
+    seed,
+    weights,
+    optimizerState: null,
+    variables: {},
+    history: [],
+    training: {
+      maxEpochs: 1,
+      regression: true,
+      verbose: 0,
+      batchIteratorTrain: null,
+      batchIteratorTest: null,
+      trainSplit: null,
+      callbacks: [],
+      droppedCallbacks: 0,
+    },
+    callbackState: {},
+    metadata,
+  };
+}
+
+/**
  * The oldest format version that describes this content: 1 while the net
  * trains as every net did before (Nesterov, masked MSE), so older readers
  * still load it; 2 otherwise, so older readers refuse it instead of resuming

@@ -2,7 +2,7 @@
 import { initWeights } from '../../src/nn/init.js';
 import { resolveSpec, type NetworkSpec } from '../../src/nn/spec.js';
 import { Rng } from '../../src/random/rng.js';
-import type { ModelContent } from '../../src/train/model-file.js';
+import { type ModelContent, untrainedModelContent } from '../../src/train/model-file.js';
 
 /** Nets that cover every layer kind and both layout changes of the tfjs export. */
 export const EXPORT_SPECS: Record<string, NetworkSpec> = {
@@ -48,26 +48,7 @@ export function randomModel(
   const weights = initWeights(resolved, seed).map((w) =>
     w.name.endsWith('.b') ? { ...w, data: w.data.map(() => rng.uniform(-0.5, 0.5)) } : w,
   );
-  return {
-    spec: structuredClone(spec),
-    seed,
-    weights,
-    optimizerState: null,
-    variables: {},
-    history: [],
-    training: {
-      maxEpochs: 1,
-      regression: true,
-      verbose: 0,
-      batchIteratorTrain: null,
-      batchIteratorTest: null,
-      trainSplit: null,
-      callbacks: [],
-      droppedCallbacks: 0,
-    },
-    callbackState: {},
-    metadata,
-  };
+  return untrainedModelContent(structuredClone(spec), weights, seed, metadata);
 }
 
 /** `count` random samples of the spec's input, values in [0, 1]. */
