@@ -1,28 +1,29 @@
 /**
- * End to end on faces of identities the model never saw: the identity-held-out
- * validation split of a training run on the shared Udacity training folder,
- * photos in, keypoints out, measured for facepoints (BlazeFace + calibrated
- * crop + the run's best model) and for face-api (`@vladmandic/face-api`
- * 1.7.15, its tiny face detector at input 416 + its 68-point landmark net,
- * weights from its tarball) on the same images in the same run.
+ * End to end on faces of identities the model never saw: the validation
+ * identities of the accuracy benchmark's identity split of the shared Udacity
+ * faces (training + test folders, `bench/accuracy/udacity.ts`, the faces
+ * `bench/accuracy-data.ts` never writes into the training CSV), photos in,
+ * keypoints out, measured for facepoints (BlazeFace + calibrated crop + the
+ * model) and for face-api (`@vladmandic/face-api` 1.7.15, its tiny face
+ * detector at input 416 + its 68-point landmark net, weights from its
+ * tarball) on the same images in the same run.
  * Protocol (`evaluate --detect`): a face counts as detected when a box
  * overlaps the landmarks' box by IoU > 0.2; NME = mean point error over the
  * outer-eye-corner distance on detected faces; failure = NME > 0.10.
  *
- *   node --import tsx bench/end-to-end.ts RUN_DIR TRAIN_CSV IMAGES_DIR LANDMARKS_CSV [--limit N]
+ *   node --import tsx bench/end-to-end.ts --model RUN_DIR_OR_FPM [--data ../shared/data/udacity] [--limit N]
  *
- * RUN_DIR is a `facepoints train` run on TRAIN_CSV (an `import` of IMAGES_DIR
- * with LANDMARKS_CSV); its config's seed and validSize give the split.
+ * The model must have been trained on faces of the training side only (a
+ * `bench/accuracy-data.ts` CSV), or the figures flatter it.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { landmarkRecords } from '../src/data/import/import-landmarks.js';
-import { identityOf } from '../src/data/identity.js';
-import { readKaggleCsv } from '../src/data/kaggle-csv.js';
+import { readLandmarkCsv } from '../src/data/import/landmark-files.js';
 import type { Photo } from '../src/data/photo.js';
 import { ibug68 } from '../src/data/schemas.js';
 import { loadBlazeFace } from '../src/detect/blazeface-node.js';
@@ -34,33 +35,37 @@ import {
   predictorKeypointer,
 } from '../src/eval/end-to-end.js';
 import { loadPredictor } from '../src/predict/predictor.js';
-import { TrainSplit } from '../src/train/train-split.js';
+import { loadUdacitySplit } from './accuracy/udacity.js';
 
-const [runDir, trainCsv, imagesDir, landmarksCsv] = process.argv.slice(2);
-if (!landmarksCsv) {
-  console.error('usage: end-to-end.ts RUN_DIR TRAIN_CSV IMAGES_DIR LANDMARKS_CSV [--limit N]');
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    data: { type: 'string', default: '../shared/data/udacity' },
+    limit: { type: 'string' },
+  },
+});
+if (!values.model) {
+  console.error('usage: end-to-end.ts --model RUN_DIR_OR_FPM [--data ../shared/data/udacity] [--limit N]');
   process.exit(1);
 }
-const limitAt = process.argv.indexOf('--limit');
-const limit = limitAt > 0 ? Number(process.argv[limitAt + 1]) : Infinity;
+const modelPath = values.model;
+const dataDir = values.data!;
+const limit = values.limit !== undefined ? Number(values.limit) : Infinity;
 
-// The run's validation identities, exactly as its training split them.
-const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as {
-  seed: number;
-  validSize: number;
-};
-const train = await readKaggleCsv(trainCsv);
-if (!train.groups) throw new Error(`${trainCsv} has no Group column: import it with facepoints import`);
-const split = new TrainSplit({ evalSize: config.validSize }).split(train.count, {
-  groups: train.groups,
-  seed: config.seed,
-});
-const validIdentities = new Set(Array.from(split.valid, (r) => train.groups![r]));
-const records = (await landmarkRecords({ csvPath: landmarksCsv, imagesDir }))
-  .filter((r) => validIdentities.has(identityOf(r.file)))
-  .slice(0, limit);
+// The benchmark's validation faces: whole identities no training CSV of bench/accuracy-data.ts holds.
+const split = await loadUdacitySplit(dataDir);
+const validIds = new Set(split.valid.ids);
+const records = [];
+for (const folder of ['training', 'test']) {
+  for (const record of await readLandmarkCsv(join(dataDir, `${folder}_frames_keypoints.csv`))) {
+    const file = `${folder}/${record.file}`;
+    if (validIds.has(file)) records.push({ ...record, file });
+  }
+}
+records.splice(limit);
+const imagesDir = dataDir;
 console.log(
-  `${records.length} images of ${validIdentities.size} held-out identities (validation split of ${runDir}: seed ${config.seed}, ${config.validSize})`,
+  `${records.length} images of ${split.identities.valid} held-out identities (the accuracy benchmark's identity split of ${dataDir})`,
 );
 
 /** face-api in Node on our tfjs (its node-wasm build requires the same @tensorflow/tfjs). */
@@ -107,7 +112,7 @@ function report(name: string, m: EndToEndMetrics, seconds: number): void {
 }
 
 const results: Record<string, EndToEndMetrics> = {};
-const model = await loadPredictor(runDir);
+const model = await loadPredictor(modelPath);
 const detector = await loadBlazeFace();
 let start = performance.now();
 const ours = await evaluateEndToEnd({
@@ -116,7 +121,7 @@ const ours = await evaluateEndToEnd({
   schema: ibug68,
   keypointer: predictorKeypointer(model, { detector }),
 });
-report(`facepoints (${detector.name} + ${runDir}/model-best.fpm)`, ours, (performance.now() - start) / 1000);
+report(`facepoints (${detector.name} + ${modelPath})`, ours, (performance.now() - start) / 1000);
 results.facepoints = ours;
 const faceApi = await faceApiKeypointer();
 start = performance.now();

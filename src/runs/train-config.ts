@@ -299,7 +299,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     throw new ConfigError(`the net has ${outputs} outputs but ${columns.length} target columns are trained`);
   }
   if (!input.data) throw new ConfigError('no training data given (data.source)');
-  const optimizer = input.optimizer ?? 'nesterov';
+  const optimizer = input.optimizer ?? training.optimizer ?? 'nesterov';
   const misplaced = (
     optimizer === 'adam' ? (['momentum'] as const) : (['beta1', 'beta2', 'epsilon'] as const)
   ).filter((key) => input[key] !== undefined);
@@ -314,7 +314,9 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
       ? {
           optimizer,
           // The presets' rates are Nesterov's; Adam starts from Lasagne's default.
-          learningRate: input.learningRate ?? constant(ADAM_DEFAULTS.learningRate),
+          learningRate:
+            input.learningRate ??
+            (training.optimizer === 'adam' ? training.learningRate : constant(ADAM_DEFAULTS.learningRate)),
           beta1: input.beta1 ?? constant(ADAM_DEFAULTS.beta1),
           beta2: input.beta2 ?? constant(ADAM_DEFAULTS.beta2),
           epsilon: input.epsilon ?? constant(ADAM_DEFAULTS.epsilon),
@@ -339,13 +341,13 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     data: input.data,
     maxEpochs: input.maxEpochs ?? training.maxEpochs,
     ...rule,
-    weightDecay: input.weightDecay ?? 0,
-    loss: resolveLoss(input.loss),
+    weightDecay: input.weightDecay ?? training.weightDecay ?? 0,
+    loss: resolveLoss(input.loss ?? training.loss),
     flip: input.flip ?? training.flip,
     mirror: input.mirror ?? 'exact',
     augment: resolveAugmentInput(input.augment === undefined ? (training.augment ?? null) : input.augment),
     patience: input.patience !== undefined ? input.patience : (training.earlyStoppingPatience ?? null),
-    batchSize: input.batchSize ?? 128,
+    batchSize: input.batchSize ?? training.batchSize ?? 128,
     validSize: input.validSize ?? 0.2,
     seed: input.seed ?? 42,
     engine: input.engine ?? 'auto',

@@ -39,7 +39,8 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
   const callbacks: Callback[] = [];
   const { learningRate: lr, momentum: m } = training;
   if (lr.start !== lr.stop) callbacks.push(new AdjustVariable('updateLearningRate', lr.start, lr.stop));
-  if (m.start !== m.stop) callbacks.push(new AdjustVariable('updateMomentum', m.start, m.stop));
+  const adam = (rest.update ?? training.optimizer) === 'adam';
+  if (m.start !== m.stop && !adam) callbacks.push(new AdjustVariable('updateMomentum', m.start, m.stop));
   if (training.earlyStoppingPatience !== undefined) {
     callbacks.push(new EarlyStopping({ patience: training.earlyStoppingPatience }));
   }
@@ -50,7 +51,7 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
         `preset ${name} trains with augmentation: pass flipPairs (the schema's columnFlipPairs)`,
       );
     batchIteratorTrain = new AugmentBatchIterator({
-      batchSize: 128,
+      batchSize: training.batchSize ?? 128,
       shuffle: true,
       flipPairs,
       augment: training.augment,
@@ -61,14 +62,19 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
       throw new ConfigError(
         `preset ${name} trains with flips: pass flipPairs (the schema's columnFlipPairs)`,
       );
-    batchIteratorTrain = new FlipBatchIterator({ batchSize: 128, shuffle: true, flipPairs, mirror });
+    batchIteratorTrain = new FlipBatchIterator({ batchSize: training.batchSize ?? 128, shuffle: true, flipPairs, mirror });
   }
   return {
     ...rest,
     layers: presetSpec(name, outputs),
     maxEpochs,
     updateLearningRate: rest.updateLearningRate ?? lr.start,
-    updateMomentum: rest.updateMomentum ?? m.start,
+    ...(adam ? {} : { updateMomentum: rest.updateMomentum ?? m.start }),
+    ...(training.optimizer && rest.update === undefined ? { update: training.optimizer } : {}),
+    ...(training.loss && rest.loss === undefined ? { loss: training.loss } : {}),
+    ...(training.weightDecay !== undefined && rest.weightDecay === undefined
+      ? { weightDecay: training.weightDecay }
+      : {}),
     batchIteratorTrain,
     callbacks: [...callbacks, ...(rest.callbacks ?? [])],
   };

@@ -139,31 +139,63 @@ test("net1..net7 keep the tutorial's flips when asked (mirror: 'tutorial'); the 
   }
 });
 
-test('conv6-aug: six 3x3 convolutions down to 256 x 5 x 5, trained with augmentation and flip averaging', () => {
-  const spec = resolveSpec(presetSpec('conv6-aug', 136));
-  const conv6 = spec.layers.find((l) => l.name === 'conv6')!;
-  assert.deepEqual(conv6.outputShape, [256, 5, 5]);
-  assert.equal(spec.layers.filter((l) => l.kind === 'conv2d').length, 6);
-  const training = presetTraining('conv6-aug');
-  assert.deepEqual(training.augment, {});
-  assert.equal(training.earlyStoppingPatience, 50);
-  const options = presetNetOptions('conv6-aug', { outputs: 136, flipPairs: ibug68.columnFlipPairs });
+test('conv8-bn-aug: eight batch-normed 3x3 convolutions down to 256 x 6 x 6, Adam, the wing loss, augmentation', () => {
+  const spec = resolveSpec(presetSpec('conv8-bn-aug', 136));
+  const convs = spec.layers.filter((l) => l.kind === 'conv2d');
+  assert.equal(convs.length, 8);
+  assert.deepEqual(
+    convs.map((l) => l.outputShape[1]),
+    [48, 48, 24, 24, 12, 12, 6, 6],
+  );
+  assert.deepEqual(convs.at(-1)!.outputShape, [256, 6, 6]);
+  assert.equal(spec.layers.filter((l) => l.kind === 'batchnorm').length, 8);
+  assert.equal(spec.outputSize, 136);
+  assert.equal(resolveSpec(presetSpec('conv8-bn-aug', 30)).outputSize, 30);
+  const training = presetTraining('conv8-bn-aug');
+  assert.equal(training.optimizer, 'adam');
+  assert.deepEqual(training.loss, { kind: 'wing' });
+  const options = presetNetOptions('conv8-bn-aug', { outputs: 136, flipPairs: ibug68.columnFlipPairs });
   assert.ok(options.batchIteratorTrain instanceof AugmentBatchIterator);
-  assert.throws(() => presetNetOptions('conv6-aug', { outputs: 136 }), /augmentation: pass flipPairs/);
-  // Through a run config: augmentation on (with the default settings), unless switched off.
+  assert.equal(options.batchIteratorTrain.batchSize, 64);
+  assert.equal(options.update, 'adam');
+  assert.deepEqual(options.loss, { kind: 'wing' });
+  assert.equal(options.updateLearningRate, 0.001);
+  // Adam has no momentum to schedule: only the learning rate's AdjustVariable.
+  assert.deepEqual(
+    options.callbacks!.map((c) => c.constructor),
+    [AdjustVariable],
+  );
+  assert.throws(() => presetNetOptions('conv8-bn-aug', { outputs: 136 }), /augmentation: pass flipPairs/);
+  // Through a run config: Adam with the preset's rate schedule, the wing loss, batches of 64, augmentation on.
   const config = resolveTrainConfig({
-    preset: 'conv6-aug',
+    preset: 'conv8-bn-aug',
     schema: 'ibug68',
     data: { source: 'x.csv', masked: false },
   });
+  assert.equal(config.optimizer, 'adam');
+  assert.deepEqual(config.learningRate, { start: 0.001, stop: 0.00001 });
+  assert.equal(config.loss.kind, 'wing');
+  assert.equal(config.batchSize, 64);
   assert.deepEqual(config.augment, DEFAULT_AUGMENT);
-  const off = resolveTrainConfig({
-    preset: 'conv6-aug',
+  // What a config says wins over the preset's recipe.
+  const mine = resolveTrainConfig({
+    preset: 'conv8-bn-aug',
+    optimizer: 'nesterov',
+    loss: { kind: 'mse' },
+    batchSize: 128,
     augment: false,
     schema: 'ibug68',
     data: { source: 'x.csv', masked: false },
   });
-  assert.equal(off.augment, null);
-  // The tutorial's presets do not augment.
-  for (const name of TUTORIAL_PRESET_NAMES) assert.equal(presetTraining(name).augment, undefined);
+  assert.equal(mine.optimizer, 'nesterov');
+  assert.deepEqual(mine.learningRate, { start: 0.001, stop: 0.00001 });
+  assert.equal(mine.loss.kind, 'mse');
+  assert.equal(mine.batchSize, 128);
+  assert.equal(mine.augment, null);
+  // The tutorial's presets do not augment and keep Nesterov momentum and the MSE.
+  for (const name of TUTORIAL_PRESET_NAMES) {
+    assert.equal(presetTraining(name).augment, undefined);
+    assert.equal(presetTraining(name).optimizer, undefined);
+    assert.equal(resolveTrainConfig({ preset: name, data: { source: 'x.csv', masked: false } }).loss.kind, 'mse');
+  }
 });
