@@ -26,28 +26,27 @@ export class UnsupportedLayerError extends FacepointsError {
 }
 
 /**
- * The options each layer kind may carry in a spec for export. A kind not
- * listed, or an option not listed (a newer engine feature such as padding or
- * strides), makes export refuse with the layer's name rather than write a
- * model that computes something else.
+ * The options each layer kind may carry in a spec for export: every option
+ * the engines know (src/nn/layers/*.ts). A kind not listed, or an option not
+ * listed (a newer engine feature), makes export refuse with the layer's name
+ * rather than write a model that computes something else.
  */
 const EXPORTABLE_OPTIONS: Record<string, readonly string[]> = {
   input: ['kind', 'shape', 'name'],
-  conv2d: ['kind', 'filters', 'kernelSize', 'activation', 'name'],
+  conv2d: ['kind', 'filters', 'kernelSize', 'stride', 'padding', 'activation', 'leakiness', 'name'],
   maxpool2d: ['kind', 'poolSize', 'name'],
-  dense: ['kind', 'units', 'activation', 'name'],
+  avgpool2d: ['kind', 'poolSize', 'name'],
+  globalavgpool: ['kind', 'name'],
+  batchnorm: ['kind', 'epsilon', 'alpha', 'activation', 'leakiness', 'name'],
+  dense: ['kind', 'units', 'activation', 'leakiness', 'name'],
   dropout: ['kind', 'rate', 'name'],
 };
-const EXPORTABLE_ACTIVATIONS = ['relu', 'linear'];
+const EXPORTABLE_ACTIVATIONS = ['relu', 'linear', 'leakyRelu'];
 /**
- * Options that may be spelled out at the value that means what export writes
- * anyway (valid padding, stride 1, no dilation): those are not refused.
+ * Options no engine knows that may be spelled out at the value that means
+ * what export writes anyway (no dilation): those are not refused.
  */
 const NEUTRAL_VALUES: Record<string, readonly string[]> = {
-  padding: ['"valid"', '0', '[0,0]', '[0,0,0,0]'],
-  pad: ['"valid"', '0', '[0,0]'],
-  stride: ['1', '[1,1]'],
-  strides: ['1', '[1,1]'],
   dilation: ['1', '[1,1]'],
 };
 
@@ -130,12 +129,81 @@ export function exportPlan(content: ModelContent): ExportPlan {
   return { spec: resolved, weights, schema, columns };
 }
 
-/** The weight tensor of a layer's parameter. */
-export function paramOf(plan: ExportPlan, layer: ResolvedLayer, param: 'W' | 'b'): NamedTensor {
+/** The weight tensor of a layer's parameter or state (`W`, `b`, `gamma`, `mean`, ...). */
+export function paramOf(plan: ExportPlan, layer: ResolvedLayer, param: string): NamedTensor {
   const key = paramKey(layer.name, param);
   const tensor = plan.weights.get(key);
   if (!tensor) throw new UnsupportedLayerError(layer.name, `parameter ${key} is missing from the model`);
   return tensor;
+}
+
+/**
+ * A layer as the exporters write it for inference: the resolved layer with
+ * its tensors by short name (`W`, `b`; batch norm's `gamma`, `beta`, `mean`,
+ * `var`). A batch norm right after a linear conv2d or dense layer is folded
+ * into that layer (see {@link inferenceLayers}) and does not appear.
+ */
+export type InferenceLayer = ResolvedLayer & { tensors: Record<string, NamedTensor> };
+
+/**
+ * Folds an inference-mode batch norm into the linear conv2d or dense layer
+ * before it: with s = gamma / sqrt(var + epsilon) per channel,
+ * W' = W * s (per output channel), b' = (b - mean) * s + beta, and the layer
+ * takes the batch norm's activation. Computed in float64.
+ */
+function foldBatchNorm(plan: ExportPlan, linear: InferenceLayer, bn: ResolvedLayer): InferenceLayer {
+  if (bn.kind !== 'batchnorm' || (linear.kind !== 'conv2d' && linear.kind !== 'dense')) return linear;
+  const [gamma, beta, mean, variance] = ['gamma', 'beta', 'mean', 'var'].map(
+    (p) => paramOf(plan, bn, p).data,
+  );
+  const { W, b } = linear.tensors;
+  const units = b.data.length;
+  if (gamma.length !== units || beta.length !== units || mean.length !== units || variance.length !== units) {
+    throw new UnsupportedLayerError(
+      bn.name,
+      `batch norm tensors do not match the ${units} channels of ${linear.name}`,
+    );
+  }
+  const scale = Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + bn.epsilon));
+  const w = new Float32Array(W.data.length);
+  // conv W [out, in, kh, kw]: the output channel is the outermost axis; dense W [in, out]: the innermost.
+  const perOut = W.data.length / units;
+  for (let i = 0; i < w.length; i++) {
+    w[i] = W.data[i] * scale[linear.kind === 'conv2d' ? Math.floor(i / perOut) : i % units];
+  }
+  const bias = Float32Array.from(b.data, (v, o) => (v - mean[o]) * scale[o] + beta[o]);
+  return {
+    ...linear,
+    activation: bn.activation,
+    leakiness: bn.leakiness,
+    tensors: { W: { ...W, data: w }, b: { ...b, data: bias } },
+  } as InferenceLayer;
+}
+
+/**
+ * The layers of a plan as exported for inference, with their tensors; a
+ * batch norm that directly follows a conv2d or dense layer without
+ * activation is folded into it (the conv8-bn-aug pattern), any other batch
+ * norm stays a layer of its own.
+ */
+export function inferenceLayers(plan: ExportPlan): InferenceLayer[] {
+  const out: InferenceLayer[] = [];
+  for (const layer of plan.spec.layers) {
+    const previous = out[out.length - 1];
+    if (
+      layer.kind === 'batchnorm' &&
+      previous &&
+      (previous.kind === 'conv2d' || previous.kind === 'dense') &&
+      previous.activation === 'linear'
+    ) {
+      out[out.length - 1] = foldBatchNorm(plan, previous, layer);
+      continue;
+    }
+    const tensors: Record<string, NamedTensor> = {};
+    for (const p of [...layer.params, ...layer.state]) tensors[p.name] = paramOf(plan, layer, p.name);
+    out.push({ ...layer, tensors } as InferenceLayer);
+  }
+  return out;
 }
 
 /**

@@ -5,13 +5,15 @@
  * file is written with the small protobuf writer in `protobuf.ts`; field
  * numbers are those of onnx/onnx.proto.
  *
- * Graph: input `input` [batch, C, H, W] (or [batch, features]) -> Conv / Relu /
- * MaxPool / Flatten / Gemm nodes -> output `keypoints` [batch, outputs].
- * Dropout is left out (it is the identity at inference).
+ * Graph: input `input` [batch, C, H, W] (or [batch, features]) -> Conv (explicit
+ * pads, strides) / Relu / LeakyRelu / MaxPool / AveragePool / GlobalAveragePool /
+ * BatchNormalization / Flatten / Gemm nodes -> output `keypoints` [batch, outputs].
+ * Dropout is left out (it is the identity at inference); a batch norm right
+ * after a linear conv or dense layer is folded into its weights (export-plan.ts).
  */
 import type { NamedTensor } from '../engine/engine.js';
 import type { ModelContent } from '../train/model-file.js';
-import { exportMetadata, exportPlan, paramOf, UnsupportedLayerError } from './export-plan.js';
+import { exportMetadata, exportPlan, inferenceLayers, UnsupportedLayerError } from './export-plan.js';
 import { ProtoMessage } from './protobuf.js';
 
 /** ONNX IR version of opset 13 (ONNX 1.8). */
@@ -20,6 +22,7 @@ const OPSET = 13;
 /** TensorProto.DataType.FLOAT */
 const FLOAT = 1;
 /** AttributeProto.AttributeType */
+const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
 
@@ -33,6 +36,10 @@ interface OnnxNode {
   inputs: string[];
   output: string;
   attributes: ProtoMessage[];
+}
+
+function floatAttr(name: string, value: number): ProtoMessage {
+  return new ProtoMessage().string(1, name).float(2, value).varint(20, ATTR_FLOAT);
 }
 
 function intAttr(name: string, value: number): ProtoMessage {
@@ -78,32 +85,40 @@ export function exportOnnx(content: ModelContent, options: { producerVersion?: s
     nodes.push({ op, name: `${name}/${op}`, inputs, output, attributes });
     current = output;
   };
-  const weight = (layer: (typeof plan.spec.layers)[number], param: 'W' | 'b') => {
-    const tensor = paramOf(plan, layer, param);
+  const weight = (tensor: NamedTensor) => {
     initializers.push(tensorProto(tensor.name, tensor));
     return tensor.name;
   };
-  for (const layer of plan.spec.layers) {
+  const activation = (layer: { name: string; activation: string; leakiness: number }) => {
+    if (layer.activation === 'relu') add('Relu', layer.name, [current]);
+    else if (layer.activation === 'leakyRelu')
+      add('LeakyRelu', layer.name, [current], [floatAttr('alpha', layer.leakiness)]);
+  };
+  for (const layer of inferenceLayers(plan)) {
     switch (layer.kind) {
       case 'input':
       case 'dropout':
         break;
-      case 'conv2d':
+      case 'conv2d': {
+        const [top, bottom, left, right] = layer.padding;
         add(
           'Conv',
           layer.name,
-          [current, weight(layer, 'W'), weight(layer, 'b')],
+          [current, weight(layer.tensors.W), weight(layer.tensors.b)],
           [
             intsAttr('kernel_shape', layer.kernelSize),
-            intsAttr('strides', [1, 1]),
-            intsAttr('pads', [0, 0, 0, 0]),
+            intsAttr('strides', layer.stride),
+            // ONNX order: [h_begin, w_begin, h_end, w_end].
+            intsAttr('pads', [top, left, bottom, right]),
           ],
         );
-        if (layer.activation === 'relu') add('Relu', layer.name, [current]);
+        activation(layer);
         break;
+      }
       case 'maxpool2d':
+      case 'avgpool2d':
         add(
-          'MaxPool',
+          layer.kind === 'maxpool2d' ? 'MaxPool' : 'AveragePool',
           layer.name,
           [current],
           [
@@ -112,13 +127,29 @@ export function exportOnnx(content: ModelContent, options: { producerVersion?: s
           ],
         );
         break;
+      case 'globalavgpool':
+        // [batch, C, 1, 1] -> [batch, C].
+        add('GlobalAveragePool', layer.name, [current]);
+        add('Flatten', layer.name, [current], [intAttr('axis', 1)]);
+        spatial = false;
+        break;
+      case 'batchnorm':
+        // Not after a linear conv / dense (those fold it): inference-mode BatchNormalization over axis 1.
+        add(
+          'BatchNormalization',
+          layer.name,
+          [current, ...['gamma', 'beta', 'mean', 'var'].map((p) => weight(layer.tensors[p]))],
+          [floatAttr('epsilon', layer.epsilon)],
+        );
+        activation(layer);
+        break;
       case 'dense':
         if (spatial) {
           add('Flatten', layer.name, [current], [intAttr('axis', 1)]);
           spatial = false;
         }
-        add('Gemm', layer.name, [current, weight(layer, 'W'), weight(layer, 'b')]);
-        if (layer.activation === 'relu') add('Relu', layer.name, [current]);
+        add('Gemm', layer.name, [current, weight(layer.tensors.W), weight(layer.tensors.b)]);
+        activation(layer);
         break;
       default:
         throw new UnsupportedLayerError(

@@ -9,13 +9,19 @@
  * H, W, C order in which tfjs' Flatten lays out an NHWC tensor. The model's
  * input is NHWC [batch, H, W, C]; with one channel that holds the same
  * values in the same order as facepoints' NCHW frames.
+ *
+ * Layers: Conv2D ('same' where facepoints' padding is exactly tfjs' 'same',
+ * else a ZeroPadding2D before a 'valid' one), MaxPooling2D, AveragePooling2D,
+ * GlobalAveragePooling2D, BatchNormalization (one not folded into the conv /
+ * dense before it), Flatten, Dense, Dropout, with LeakyReLU or
+ * Activation('relu') layers where the activation is not inside the layer.
  */
 import type { NamedTensor } from '../engine/engine.js';
 import type { ModelContent } from '../train/model-file.js';
 import {
   exportMetadata,
   exportPlan,
-  paramOf,
+  inferenceLayers,
   UnsupportedLayerError,
   type ExportPlan,
 } from './export-plan.js';
@@ -70,6 +76,17 @@ function denseRowsHwc(w: NamedTensor, [c, h, wd]: number[]): Float32Array {
   return out;
 }
 
+/** tfjs' 'same' padding [top, bottom, left, right] of a convolution (TensorFlow's rule: the odd zero at the bottom / right). */
+function samePadding(input: number[], kernel: [number, number], stride: [number, number]): number[] {
+  const pads: number[] = [];
+  for (let axis = 0; axis < 2; axis++) {
+    const size = input[axis + 1];
+    const total = Math.max((Math.ceil(size / stride[axis]) - 1) * stride[axis] + kernel[axis] - size, 0);
+    pads.push(Math.floor(total / 2), total - Math.floor(total / 2));
+  }
+  return pads;
+}
+
 function topology(plan: ExportPlan): {
   layers: unknown[];
   weights: { name: string; shape: number[]; data: Float32Array }[];
@@ -86,31 +103,59 @@ function topology(plan: ExportPlan): {
     batchInputShape = undefined;
     layers.push({ class_name: className, config: full });
   };
-  for (const layer of plan.spec.layers) {
+  const tensor = (name: string, t: NamedTensor) => weights.push({ name, shape: [...t.shape], data: t.data });
+  /** relu goes into Conv2D / Dense themselves; leaky relu (no such tfjs activation string) is a LeakyReLU layer after them. */
+  const inLayerActivation = (layer: { activation: string }) =>
+    layer.activation === 'relu' ? 'relu' : 'linear';
+  const activationAfter = (
+    layer: { name: string; activation: string; leakiness: number },
+    inLayer: boolean,
+  ) => {
+    if (layer.activation === 'leakyRelu')
+      push('LeakyReLU', { name: `${layer.name}_leakyrelu`, alpha: layer.leakiness });
+    else if (layer.activation === 'relu' && !inLayer)
+      push('Activation', { name: `${layer.name}_relu`, activation: 'relu' });
+  };
+  for (const layer of inferenceLayers(plan)) {
     switch (layer.kind) {
       case 'input':
         break;
       case 'conv2d': {
+        const [top, bottom, left, right] = layer.padding;
+        const same = samePadding(layer.inputShape, layer.kernelSize, layer.stride);
+        const isSame = layer.padding.every((p, i) => p === same[i]);
+        const isValid = layer.padding.every((p) => p === 0);
+        if (!isSame && !isValid) {
+          push('ZeroPadding2D', {
+            name: `${layer.name}_pad`,
+            padding: [
+              [top, bottom],
+              [left, right],
+            ],
+            data_format: 'channels_last',
+          });
+        }
         push('Conv2D', {
           name: layer.name,
           filters: layer.filters,
           kernel_size: layer.kernelSize,
-          strides: [1, 1],
-          padding: 'valid',
+          strides: layer.stride,
+          padding: isSame && !isValid ? 'same' : 'valid',
           data_format: 'channels_last',
           dilation_rate: [1, 1],
-          activation: layer.activation,
+          activation: inLayerActivation(layer),
           use_bias: true,
         });
-        const kernel = convKernel(paramOf(plan, layer, 'W'));
+        const kernel = convKernel(layer.tensors.W);
         weights.push({ name: `${layer.name}/kernel`, ...kernel });
-        const bias = paramOf(plan, layer, 'b');
-        weights.push({ name: `${layer.name}/bias`, shape: [...bias.shape], data: bias.data });
+        tensor(`${layer.name}/bias`, layer.tensors.b);
+        activationAfter(layer, true);
         spatialShape = [...layer.outputShape];
         break;
       }
       case 'maxpool2d':
-        push('MaxPooling2D', {
+      case 'avgpool2d':
+        push(layer.kind === 'maxpool2d' ? 'MaxPooling2D' : 'AveragePooling2D', {
           name: layer.name,
           pool_size: [layer.poolSize, layer.poolSize],
           strides: [layer.poolSize, layer.poolSize],
@@ -119,21 +164,47 @@ function topology(plan: ExportPlan): {
         });
         spatialShape = [...layer.outputShape];
         break;
+      case 'globalavgpool':
+        // NHWC -> [n, C]: the channel order facepoints' flat outputs have.
+        push('GlobalAveragePooling2D', { name: layer.name, data_format: 'channels_last' });
+        spatialShape = null;
+        break;
+      case 'batchnorm':
+        // Not after a linear conv / dense (those fold it): inference-mode BatchNormalization over the channel axis.
+        push('BatchNormalization', {
+          name: layer.name,
+          axis: -1,
+          epsilon: layer.epsilon,
+          momentum: 1 - layer.alpha,
+          center: true,
+          scale: true,
+        });
+        tensor(`${layer.name}/gamma`, layer.tensors.gamma);
+        tensor(`${layer.name}/beta`, layer.tensors.beta);
+        tensor(`${layer.name}/moving_mean`, layer.tensors.mean);
+        tensor(`${layer.name}/moving_variance`, layer.tensors.var);
+        activationAfter(layer, false);
+        break;
       case 'dropout':
         push('Dropout', { name: layer.name, rate: layer.rate });
         break;
       case 'dense': {
-        const w = paramOf(plan, layer, 'W');
+        const w = layer.tensors.W;
         let data = w.data;
         if (spatialShape) {
           push('Flatten', { name: `${layer.name}_flatten`, data_format: 'channels_last' });
           data = denseRowsHwc(w, spatialShape);
           spatialShape = null;
         }
-        push('Dense', { name: layer.name, units: layer.units, activation: layer.activation, use_bias: true });
+        push('Dense', {
+          name: layer.name,
+          units: layer.units,
+          activation: inLayerActivation(layer),
+          use_bias: true,
+        });
         weights.push({ name: `${layer.name}/kernel`, shape: [...w.shape], data });
-        const bias = paramOf(plan, layer, 'b');
-        weights.push({ name: `${layer.name}/bias`, shape: [...bias.shape], data: bias.data });
+        tensor(`${layer.name}/bias`, layer.tensors.b);
+        activationAfter(layer, true);
         break;
       }
       default:

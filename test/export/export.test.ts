@@ -142,20 +142,81 @@ test('exported models carry the schema, flip pairs and scaling', async () => {
   await session.release();
 });
 
+test('export writes the new layers as intended: folded batch norms, tfjs same or ZeroPadding2D, ONNX pads', () => {
+  const classes = (spec: NetworkSpec) =>
+    (exportTfjs(randomModel(spec, 1)).modelJson.modelTopology.config.layers as { class_name: string }[]).map(
+      (l) => l.class_name,
+    );
+  const convConfigs = (spec: NetworkSpec) =>
+    (
+      exportTfjs(randomModel(spec, 1)).modelJson.modelTopology.config.layers as {
+        class_name: string;
+        config: { name: string; padding: unknown; strides: unknown };
+      }[]
+    ).filter((l) => l.class_name === 'Conv2D' || l.class_name === 'ZeroPadding2D');
+  // conv8-bn-aug: every batch norm folds; stride-2 'same' (asymmetric pads) stays tfjs 'same'.
+  const conv8 = EXPORT_SPECS['conv8-bn-aug'];
+  assert.ok(!classes(conv8).includes('BatchNormalization'));
+  assert.ok(!classes(conv8).includes('ZeroPadding2D'));
+  assert.deepEqual(
+    convConfigs(conv8).map((l) => [l.config.padding, l.config.strides]),
+    [2, 1, 2, 1, 2, 1, 2, 1].map((s) => ['same', [s, s]]),
+  );
+  // new-layers: explicit padding 1 differs from 'same' on the width (0, 1) -> ZeroPadding2D + valid.
+  const layers = classes(EXPORT_SPECS['new-layers']);
+  assert.deepEqual(layers, [
+    'ZeroPadding2D',
+    'Conv2D',
+    'LeakyReLU',
+    'BatchNormalization',
+    'LeakyReLU',
+    'ZeroPadding2D',
+    'Conv2D',
+    'AveragePooling2D',
+    'Conv2D',
+    'GlobalAveragePooling2D',
+    'BatchNormalization',
+    'Activation',
+    'Dense',
+    'LeakyReLU',
+    'Dense',
+  ]);
+  assert.deepEqual(
+    convConfigs(EXPORT_SPECS['new-layers']).map((l) => l.config.padding),
+    [
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      'valid',
+      [
+        [2, 2],
+        [1, 1],
+      ],
+      'valid',
+      'same',
+    ],
+  );
+  // ONNX: the folded batch norms leave no BatchNormalization node in the conv8 stack.
+  const onnxText = (spec: NetworkSpec) => Buffer.from(exportOnnx(randomModel(spec, 1))).toString('latin1');
+  assert.ok(!onnxText(conv8).includes('BatchNormalization'));
+  assert.ok(onnxText(EXPORT_SPECS['new-layers']).includes('BatchNormalization'));
+});
+
 test('export refuses a layer option or a layer kind it does not know, naming the layer', () => {
-  const padded = randomModel(EXPORT_SPECS.gray, 1);
-  (padded.spec.layers[1] as unknown as Record<string, unknown>).padding = 'same';
+  const dilated = randomModel(EXPORT_SPECS.gray, 1);
+  (dilated.spec.layers[1] as unknown as Record<string, unknown>).dilation = 2;
   for (const exporter of [exportTfjs, exportOnnx]) {
     assert.throws(
-      () => exporter(padded),
+      () => exporter(dilated),
       (error: Error) =>
         error instanceof UnsupportedLayerError &&
-        /layer "conv1": option 'padding' of conv2d cannot be exported/.test(error.message),
+        /layer "conv1": option 'dilation' of conv2d cannot be exported/.test(error.message),
     );
   }
   // Spelled out at what export writes anyway, such options pass.
   const spelled = randomModel(EXPORT_SPECS.gray, 1);
-  Object.assign(spelled.spec.layers[1], { padding: 'valid', stride: 1 });
+  Object.assign(spelled.spec.layers[1], { dilation: 1, padding: 'valid', stride: 1 });
   assert.doesNotThrow(() => exportOnnx(spelled));
   const unknown = randomModel(EXPORT_SPECS.flat, 1);
   unknown.spec = {

@@ -1,10 +1,28 @@
 /** Small models with random weights, as model-file content, for the export tests. */
 import { initWeights } from '../../src/nn/init.js';
-import { resolveSpec, type NetworkSpec } from '../../src/nn/spec.js';
+import { presetSpec } from '../../src/nn/presets.js';
+import { resolveSpec, type LayerSpec, type NetworkSpec } from '../../src/nn/spec.js';
 import { Rng } from '../../src/random/rng.js';
 import { type ModelContent, untrainedModelContent } from '../../src/train/model-file.js';
 
-/** Nets that cover every layer kind and both layout changes of the tfjs export. */
+/**
+ * The conv8-bn-aug preset's own stack (3x3 'same' convs, stride 2 on the odd
+ * ones, linear, each followed by batch norm + relu; dense, dropout, output)
+ * with an eighth of its channels, a 16-unit hidden layer and 20x20 input:
+ * 20 -> 10 -> 5 -> 3 -> 2, so the stride-2 'same' convs pad (0, 1) (tfjs'
+ * asymmetric split) on the first two and (1, 1) on the last two.
+ */
+function smallConv8Bn(): NetworkSpec {
+  const layers = presetSpec('conv8-bn-aug', 6).layers.map((layer): LayerSpec => {
+    if (layer.kind === 'input') return { ...layer, shape: [1, 20, 20] };
+    if (layer.kind === 'conv2d') return { ...layer, filters: layer.filters / 8 };
+    if (layer.kind === 'dense' && layer.name === 'hidden') return { ...layer, units: 16 };
+    return layer;
+  });
+  return { layers };
+}
+
+/** Nets that cover every layer kind and option, and both layout changes of the tfjs export. */
 export const EXPORT_SPECS: Record<string, NetworkSpec> = {
   // One channel, conv -> pool -> conv (linear) -> dense after an image -> dropout -> dense.
   gray: {
@@ -27,6 +45,37 @@ export const EXPORT_SPECS: Record<string, NetworkSpec> = {
       { kind: 'dense', units: 4, activation: 'linear' },
     ],
   },
+  // The accuracy preset's pattern: every batch norm folds into the linear conv / dense before it.
+  'conv8-bn-aug': smallConv8Bn(),
+  // Every other option: explicit padding (symmetric, so tfjs needs ZeroPadding2D; [h, w] with a
+  // [h, w] stride), 'same' with stride 1 (pad (0, 1)), leaky relu (default and given leakiness)
+  // in convs, dense layers and batch norms, batch norms that stay layers (after a relu conv, on
+  // flat features) and ones folded into a conv and a dense layer, average and global average pools.
+  'new-layers': {
+    layers: [
+      { kind: 'input', shape: [2, 15, 12] },
+      { kind: 'conv2d', filters: 3, kernelSize: 3, padding: 1, stride: 2, activation: 'leakyRelu' },
+      { kind: 'batchnorm', activation: 'leakyRelu', leakiness: 0.2 },
+      { kind: 'conv2d', filters: 4, kernelSize: [3, 2], padding: [2, 1], stride: [1, 2] },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'conv2d', filters: 5, kernelSize: 2, padding: 'same', activation: 'linear' },
+      { kind: 'batchnorm', epsilon: 1e-3 },
+      { kind: 'globalavgpool' },
+      { kind: 'batchnorm', activation: 'relu' },
+      { kind: 'dense', units: 6, activation: 'linear' },
+      { kind: 'batchnorm', activation: 'leakyRelu' },
+      { kind: 'dense', units: 4, activation: 'linear' },
+    ],
+  },
+  // An average pool straight into a dense layer (the H, W, C row order) with leaky relu.
+  'avgpool-dense': {
+    layers: [
+      { kind: 'input', shape: [3, 8, 10] },
+      { kind: 'avgpool2d', poolSize: 3 },
+      { kind: 'dense', units: 5, activation: 'leakyRelu', leakiness: 0.3 },
+      { kind: 'dense', units: 3, activation: 'linear' },
+    ],
+  },
   // Flat input, as the tutorial's net1.
   flat: {
     layers: [
@@ -37,7 +86,19 @@ export const EXPORT_SPECS: Record<string, NetworkSpec> = {
   },
 };
 
-/** Content of a model file holding `spec` with seeded random weights (biases random too). */
+/** Ranges of the random biases and batch norm tensors (which start at 0 or 1 otherwise). */
+const RANDOM_RANGES: Record<string, [number, number]> = {
+  b: [-0.5, 0.5],
+  gamma: [0.5, 1.5],
+  beta: [-0.5, 0.5],
+  mean: [-0.5, 0.5],
+  var: [0.3, 2],
+};
+
+/**
+ * Content of a model file holding `spec` with seeded random weights; biases
+ * and batch norms' gamma, beta, running mean and variance are random too.
+ */
 export function randomModel(
   spec: NetworkSpec,
   seed: number,
@@ -45,9 +106,10 @@ export function randomModel(
 ): ModelContent {
   const resolved = resolveSpec(spec);
   const rng = new Rng(seed, 'export-bias');
-  const weights = initWeights(resolved, seed).map((w) =>
-    w.name.endsWith('.b') ? { ...w, data: w.data.map(() => rng.uniform(-0.5, 0.5)) } : w,
-  );
+  const weights = initWeights(resolved, seed).map((w) => {
+    const range = RANDOM_RANGES[w.name.slice(w.name.lastIndexOf('.') + 1)];
+    return range ? { ...w, data: w.data.map(() => rng.uniform(range[0], range[1])) } : w;
+  });
   return untrainedModelContent(structuredClone(spec), weights, seed, metadata);
 }
 
