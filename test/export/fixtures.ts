@@ -50,18 +50,19 @@ export const EXPORT_SPECS: Record<string, NetworkSpec> = {
   // Every other option: explicit padding (symmetric, so tfjs needs ZeroPadding2D; [h, w] with a
   // [h, w] stride), 'same' with stride 1 (pad (0, 1)), leaky relu (default and given leakiness)
   // in convs, dense layers and batch norms, batch norms that stay layers (after a relu conv, on
-  // flat features) and ones folded into a conv and a dense layer, average and global average pools.
+  // flat features, with its own epsilon) and ones folded into a conv and a dense layer, average
+  // and global average pools.
   'new-layers': {
     layers: [
       { kind: 'input', shape: [2, 15, 12] },
       { kind: 'conv2d', filters: 3, kernelSize: 3, padding: 1, stride: 2, activation: 'leakyRelu' },
-      { kind: 'batchnorm', activation: 'leakyRelu', leakiness: 0.2 },
+      { kind: 'batchnorm', activation: 'relu' },
       { kind: 'conv2d', filters: 4, kernelSize: [3, 2], padding: [2, 1], stride: [1, 2] },
       { kind: 'avgpool2d', poolSize: 2 },
       { kind: 'conv2d', filters: 5, kernelSize: 2, padding: 'same', activation: 'linear' },
       { kind: 'batchnorm', epsilon: 1e-3 },
       { kind: 'globalavgpool' },
-      { kind: 'batchnorm', activation: 'relu' },
+      { kind: 'batchnorm', activation: 'leakyRelu', leakiness: 0.2, epsilon: 0.05 },
       { kind: 'dense', units: 6, activation: 'linear' },
       { kind: 'batchnorm', activation: 'leakyRelu' },
       { kind: 'dense', units: 4, activation: 'linear' },
@@ -86,12 +87,16 @@ export const EXPORT_SPECS: Record<string, NetworkSpec> = {
   },
 };
 
-/** Ranges of the random biases and batch norm tensors (which start at 0 or 1 otherwise). */
+/**
+ * Ranges of the random biases and batch norm tensors (which start at 0 or 1
+ * otherwise). Running means reach above the mostly positive activations of
+ * [0, 1] inputs, so batch norm outputs change sign and their activations matter.
+ */
 const RANDOM_RANGES: Record<string, [number, number]> = {
   b: [-0.5, 0.5],
   gamma: [0.5, 1.5],
   beta: [-0.5, 0.5],
-  mean: [-0.5, 0.5],
+  mean: [-0.5, 1.5],
   var: [0.3, 2],
 };
 
