@@ -19,6 +19,7 @@ import { initWeights } from '../src/nn/init.js';
 import { Rng } from '../src/random/rng.js';
 import { BENCH_NETS, benchSpec, forwardFlops, type BenchNet } from './nets.js';
 import { runLibtorchPeer } from './peers/libtorch-peer.js';
+import { measurePeakFlops } from './peers/peak-flops.js';
 
 const BATCH = 128;
 const EPOCH_IMAGES = 3075;
@@ -238,6 +239,25 @@ function benchNet(
     );
   }
   const nativeRuns = perEngine.get('native');
+  let sustained: Record<string, number> = {};
+  if (nativeRuns) {
+    // Forward, backward to the inputs and backward to the weights: about 3x the forward FLOPs per image.
+    const best = fastest(nativeRuns);
+    const gflops = (3 * gflop * BATCH) / (best.trainStepMs / 1000);
+    const peak = measurePeakFlops(best.threads);
+    sustained = { trainGflopsPerSecond: round(gflops) };
+    if ('error' in peak)
+      console.log(
+        `${net}: native sustains ${gflops.toFixed(0)} GFLOP/s (machine peak not measured: ${peak.error})`,
+      );
+    else {
+      sustained.peakGflopsPerSecond = round(peak.gflops);
+      console.log(
+        `${net}: native sustains ${gflops.toFixed(0)} GFLOP/s training (3 x forward FLOPs), ` +
+          `${((100 * gflops) / peak.gflops).toFixed(0)} % of this machine's FMA peak of ${peak.gflops.toFixed(0)} GFLOP/s on ${peak.threads} threads (bench/peers/peak-flops.cpp)`,
+      );
+    }
+  }
   return nativeRuns
     ? {
         net,
@@ -248,6 +268,7 @@ function benchNet(
         peers,
         speedupVsPeers: ratios,
         cpuSpeedupVsPeers: cpuRatios,
+        ...sustained,
       }
     : { net, engine: 'none', peers };
 }

@@ -62,7 +62,12 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
       throw new ConfigError(
         `preset ${name} trains with flips: pass flipPairs (the schema's columnFlipPairs)`,
       );
-    batchIteratorTrain = new FlipBatchIterator({ batchSize: training.batchSize ?? 128, shuffle: true, flipPairs, mirror });
+    batchIteratorTrain = new FlipBatchIterator({
+      batchSize: training.batchSize ?? 128,
+      shuffle: true,
+      flipPairs,
+      mirror,
+    });
   }
   return {
     ...rest,

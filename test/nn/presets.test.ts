@@ -196,6 +196,9 @@ test('conv8-bn-aug: eight batch-normed 3x3 convolutions down to 256 x 6 x 6, Ada
   for (const name of TUTORIAL_PRESET_NAMES) {
     assert.equal(presetTraining(name).augment, undefined);
     assert.equal(presetTraining(name).optimizer, undefined);
-    assert.equal(resolveTrainConfig({ preset: name, data: { source: 'x.csv', masked: false } }).loss.kind, 'mse');
+    assert.equal(
+      resolveTrainConfig({ preset: name, data: { source: 'x.csv', masked: false } }).loss.kind,
+      'mse',
+    );
   }
 });
