@@ -15,8 +15,21 @@ static double chains(long iterations) {
   __m256 acc[12];
   for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps(1.0f + i * 1e-3f);
   const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  for (long n = 0; n < iterations; n++)
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  for (long n = 0; n < iterations; n++) {
+    // Spelled out: the twelve accumulators must stay in registers for the FMAs to overlap.
+    acc[0] = _mm256_fmadd_ps(acc[0], a, b);
+    acc[1] = _mm256_fmadd_ps(acc[1], a, b);
+    acc[2] = _mm256_fmadd_ps(acc[2], a, b);
+    acc[3] = _mm256_fmadd_ps(acc[3], a, b);
+    acc[4] = _mm256_fmadd_ps(acc[4], a, b);
+    acc[5] = _mm256_fmadd_ps(acc[5], a, b);
+    acc[6] = _mm256_fmadd_ps(acc[6], a, b);
+    acc[7] = _mm256_fmadd_ps(acc[7], a, b);
+    acc[8] = _mm256_fmadd_ps(acc[8], a, b);
+    acc[9] = _mm256_fmadd_ps(acc[9], a, b);
+    acc[10] = _mm256_fmadd_ps(acc[10], a, b);
+    acc[11] = _mm256_fmadd_ps(acc[11], a, b);
+  }
   float out[8];
   __m256 sum = acc[0];
   for (int i = 1; i < 12; i++) sum = _mm256_add_ps(sum, acc[i]);

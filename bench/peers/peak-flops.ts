@@ -18,7 +18,7 @@ export function measurePeakFlops(threads?: number): { gflops: number; threads: n
     mkdirSync(path.dirname(binary), { recursive: true });
     const built = spawnSync(
       'g++',
-      ['-O2', '-mavx2', '-mfma', '-std=c++17', source, '-o', binary, '-lpthread'],
+      ['-O3', '-mavx2', '-mfma', '-std=c++17', source, '-o', binary, '-lpthread'],
       {
         stdio: ['ignore', 'inherit', 'inherit'],
       },

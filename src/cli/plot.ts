@@ -10,16 +10,21 @@ import { RunFolder } from '../runs/run-folder.js';
 import { readModelFile } from '../train/model-file-node.js';
 import { type CliContext, println } from './io.js';
 
-/** Reads the history of a run folder, or of a model file (which carries its history). */
-async function seriesOf(path: string): Promise<Omit<LossSeries, 'label'>> {
+/** The history of a run folder, or of a model file (which carries its history), and the loss it was trained with. */
+async function seriesOf(path: string): Promise<{ history: LossSeries['history']; loss: string }> {
   let isFile = false;
   try {
     isFile = (await stat(path)).isFile();
   } catch {
     throw new ConfigError(`${path} does not exist: expected a run folder or a model file`);
   }
-  if (isFile) return { history: (await readModelFile(path)).history };
-  return { history: await (await RunFolder.open(path)).readHistory() };
+  if (isFile) {
+    const content = await readModelFile(path);
+    return { history: content.history, loss: content.training?.loss?.kind ?? 'mse' };
+  }
+  const folder = await RunFolder.open(path);
+  const config = await folder.readConfig<{ loss?: { kind?: string } }>();
+  return { history: await folder.readHistory(), loss: config.loss?.kind ?? 'mse' };
 }
 
 /** Short legend labels: folder names, or relative paths when two names clash. */
@@ -50,10 +55,17 @@ export function plotCommand(io: CliContext): Command {
     .addHelpText('after', '\nExample:\n  facepoints plot runs/net1 runs/net2 --out net1-vs-net2.png')
     .action(async (runs: string[], options: { out: string; title?: string }) => {
       const series: LossSeries[] = [];
+      const losses = new Set<string>();
       const labels = labelsFor(runs);
-      for (const [i, path] of runs.entries()) series.push({ label: labels[i], ...(await seriesOf(path)) });
+      for (const [i, path] of runs.entries()) {
+        const { history, loss } = await seriesOf(path);
+        series.push({ label: labels[i], history });
+        losses.add(loss);
+      }
       const paths = figurePaths(options.out);
-      await writeLossCurves(series, paths, { title: options.title });
+      // One loss for every run names the axis; runs trained with different losses are not comparable on it.
+      const lossName = losses.size === 1 ? [...losses][0].replace(/^mse$/, 'MSE') : [...losses].join(' / ');
+      await writeLossCurves(series, paths, { title: options.title, lossName });
       println(io.stdout, `wrote ${paths.pngPath} and ${paths.svgPath}`);
     });
 }
