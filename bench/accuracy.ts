@@ -14,6 +14,7 @@
  *
  *   npm run bench:accuracy -- --model runs/augment [--model runs/plain ...]
  *   npm run bench:accuracy -- --model runs/a --calibration 800 --json results.json
+ *   npm run bench:accuracy -- --model runs/a --no-face-api --training-side   # also on the faces it could train on
  *
  * Prints a table, then one JSON line (the last line).
  */
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     /** Judge only the first N validation faces (a quick check; the figures are for all of them). */
     limit: { type: 'string' },
     'no-face-api': { type: 'boolean', default: false },
+    /** Also judge each model (without flip averaging) on the training side: under- or overfitting. */
+    'training-side': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -82,11 +85,22 @@ for (const path of values.model!) {
       continue; // trained without mirrors: the plain row below is the model as it comes
     }
     const predicted = labelsOf(await predictor.predict(valid.images));
-    predictor.dispose();
     rows.push({
       name: `${path}${flipTest ? ', flip-averaged (default)' : ''}`,
       metrics: landmarkNme(predicted, validLabels, valid.count),
     });
+    if (values['training-side'] && !flipTest) {
+      // The faces the model could train on, unaugmented: close to the validation figure means it underfits.
+      rows.push({
+        name: `${path}, on the ${train.count} training-side faces`,
+        metrics: landmarkNme(
+          labelsOf(await predictor.predict(train.images)),
+          labelsOf(train.targets),
+          train.count,
+        ),
+      });
+    }
+    predictor.dispose();
   }
 }
 
