@@ -23,7 +23,6 @@ import { parseArgs } from 'node:util';
 
 import { faceCropBox } from '../src/data/crop.js';
 import { subsetDataset } from '../src/data/dataset.js';
-import { readLandmarkCsv } from '../src/data/import/landmark-files.js';
 import { unscaleTarget } from '../src/data/scaling.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
 import {
@@ -36,7 +35,7 @@ import {
 import { loadPredictor } from '../src/predict/predictor.js';
 import { Rng } from '../src/random/rng.js';
 import { loadFaceApiPeer } from './accuracy/face-api-peer.js';
-import { SPLIT_SEED, loadUdacitySplit } from './accuracy/udacity.js';
+import { SPLIT_SEED, loadUdacitySplit, udacityLandmarkRecords } from './accuracy/udacity.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,12 +110,7 @@ if (!values['no-face-api']) {
   const peer = await loadFaceApiPeer();
   peerRuntime = peer.runtime;
   // Each face's source image and its crop box, from the landmark files (the crop rule on the labels).
-  const records = new Map<string, number[]>();
-  for (const folder of ['training', 'test']) {
-    for (const r of await readLandmarkCsv(join(dataDir, `${folder}_frames_keypoints.csv`))) {
-      records.set(`${folder}/${r.file}`, Array.from(r.points));
-    }
-  }
+  const records = new Map((await udacityLandmarkRecords(dataDir)).map((r) => [r.file, Array.from(r.points)]));
   const inputs = (ids: string[]) =>
     ids.map((id) => ({ path: join(dataDir, id), box: faceCropBox(records.get(id)!) }));
   const progress = (what: string, total: number) => (done: number) => {

@@ -23,7 +23,6 @@ import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { readLandmarkCsv } from '../src/data/import/landmark-files.js';
 import type { Photo } from '../src/data/photo.js';
 import { ibug68 } from '../src/data/schemas.js';
 import { loadBlazeFace } from '../src/detect/blazeface-node.js';
@@ -35,7 +34,7 @@ import {
   predictorKeypointer,
 } from '../src/eval/end-to-end.js';
 import { loadPredictor } from '../src/predict/predictor.js';
-import { loadUdacitySplit } from './accuracy/udacity.js';
+import { loadUdacitySplit, udacityLandmarkRecords } from './accuracy/udacity.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,14 +54,7 @@ const limit = values.limit !== undefined ? Number(values.limit) : Infinity;
 // The benchmark's validation faces: whole identities no training CSV of bench/accuracy-data.ts holds.
 const split = await loadUdacitySplit(dataDir);
 const validIds = new Set(split.valid.ids);
-const records = [];
-for (const folder of ['training', 'test']) {
-  for (const record of await readLandmarkCsv(join(dataDir, `${folder}_frames_keypoints.csv`))) {
-    const file = `${folder}/${record.file}`;
-    if (validIds.has(file)) records.push({ ...record, file });
-  }
-}
-records.splice(limit);
+const records = (await udacityLandmarkRecords(dataDir)).filter((r) => validIds.has(r.file)).slice(0, limit);
 const imagesDir = dataDir;
 console.log(
   `${records.length} images of ${split.identities.valid} held-out identities (the accuracy benchmark's identity split of ${dataDir})`,

@@ -10,11 +10,33 @@ import type { KeypointDataset } from '../../src/data/dataset.js';
 import { subsetDataset } from '../../src/data/dataset.js';
 import { TrainSplit } from '../../src/train/train-split.js';
 import { importLandmarks } from '../../src/data/import/import-landmarks.js';
+import { type LandmarkRecord, readLandmarkCsv } from '../../src/data/import/landmark-files.js';
 
 /** The seed of the benchmark's identity split; fixed, so a model trained on `train` never saw a `valid` face. */
 export const SPLIT_SEED = 14;
 /** Fraction of the faces (whole identities) held out for validation. */
 export const VALID_FRACTION = 0.2;
+
+/** The data folder's two parts; a face's id is its image's path under the data folder ('training/NAME.jpg'). */
+const FOLDERS = ['training', 'test'] as const;
+
+/**
+ * The labelled images of both folders, files named as the faces' ids
+ * ('training/NAME.jpg'), so they can be looked up in `dir` and matched to
+ * `loadUdacitySplit`'s faces.
+ *
+ * @example
+ * const records = await udacityLandmarkRecords('../shared/data/udacity');
+ */
+export async function udacityLandmarkRecords(dir: string): Promise<LandmarkRecord[]> {
+  const records: LandmarkRecord[] = [];
+  for (const folder of FOLDERS) {
+    for (const record of await readLandmarkCsv(join(dir, `${folder}_frames_keypoints.csv`))) {
+      records.push({ ...record, file: `${folder}/${record.file}` });
+    }
+  }
+  return records;
+}
 
 export interface UdacityFaces {
   /** All faces, ids 'training/NAME.jpg' or 'test/NAME.jpg' (the image's path under the data folder). */
@@ -34,7 +56,7 @@ export async function loadUdacitySplit(
   options: { contextSize?: number } = {},
 ): Promise<UdacityFaces> {
   const parts: KeypointDataset[] = [];
-  for (const folder of ['training', 'test']) {
+  for (const folder of FOLDERS) {
     const part = await importLandmarks({
       csvPath: join(dir, `${folder}_frames_keypoints.csv`),
       imagesDir: join(dir, folder),
