@@ -63,9 +63,8 @@ export function plotCommand(io: CliContext): Command {
         losses.add(loss);
       }
       const paths = figurePaths(options.out);
-      // One loss for every run names the axis; runs trained with different losses are not comparable on it.
-      const lossName = losses.size === 1 ? [...losses][0].replace(/^mse$/, 'MSE') : [...losses].join(' / ');
-      await writeLossCurves(series, paths, { title: options.title, lossName });
+      // The axis names every loss the runs trained with; runs of different losses are not comparable on it.
+      await writeLossCurves(series, paths, { title: options.title, losses: [...losses] });
       println(io.stdout, `wrote ${paths.pngPath} and ${paths.svgPath}`);
     });
 }

@@ -34,8 +34,8 @@ export interface LossFigureOptions {
   width?: number;
   /** Plot area height in CSS pixels (default 400). */
   height?: number;
-  /** The loss the curves show, for the y axis (default 'MSE'; e.g. 'wing' for a run trained with it). */
-  lossName?: string;
+  /** The loss kinds the curves show ('mse', 'wing', ...), named on the y axis (default ['mse']). */
+  losses?: readonly string[];
 }
 
 interface CurveRow {
@@ -147,7 +147,7 @@ export function lossCurvesSpec(
       y: {
         field: 'loss',
         type: 'quantitative',
-        title: `loss (${options.lossName ?? 'MSE'}, scaled targets)`,
+        title: `loss (${(options.losses ?? ['mse']).map((kind) => (kind === 'mse' ? 'MSE' : kind)).join(' / ')}, scaled targets)`,
         scale: { type: 'log', nice: false, padding: 8 },
       },
       color: { field: 'run', type: 'nominal', title: 'run', sort: labels },

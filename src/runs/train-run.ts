@@ -267,8 +267,8 @@ class RunRecorder implements Callback {
     private readonly metadata: ModelMetadata,
     private readonly saveEvery: number,
     private readonly resumed: boolean,
-    /** The loss the curves show (the config's loss kind). */
-    private readonly lossName: string,
+    /** The loss kind the run trains with, named on the curves' axis. */
+    private readonly lossKind: string,
   ) {
     this.bestEpoch = record.bestEpoch;
     this.bestLoss = record.bestValidLoss ?? Infinity;
@@ -375,7 +375,7 @@ class RunRecorder implements Callback {
     await writeLossCurves(
       [{ label: basename(this.folder.dir), history }],
       { pngPath: this.folder.file('lossPng'), svgPath: this.folder.file('lossSvg') },
-      { title: `${basename(this.folder.dir)}: loss per epoch`, lossName: this.lossName },
+      { title: `${basename(this.folder.dir)}: loss per epoch`, losses: [this.lossKind] },
     );
   }
 }
@@ -540,7 +540,7 @@ async function trainInFolder(
     metadata,
     options.saveEvery ?? 60,
     options.resume === true,
-    config.loss.kind === 'mse' ? 'MSE' : config.loss.kind,
+    config.loss.kind,
   );
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
   if (options.log) callbacks.push(new PrintLog({ stream: options.log }));

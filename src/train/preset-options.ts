@@ -44,6 +44,7 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
   if (training.earlyStoppingPatience !== undefined) {
     callbacks.push(new EarlyStopping({ patience: training.earlyStoppingPatience }));
   }
+  const batchSize = training.batchSize ?? 128;
   let batchIteratorTrain = rest.batchIteratorTrain;
   if (!batchIteratorTrain && training.augment) {
     if (!flipPairs)
@@ -51,7 +52,7 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
         `preset ${name} trains with augmentation: pass flipPairs (the schema's columnFlipPairs)`,
       );
     batchIteratorTrain = new AugmentBatchIterator({
-      batchSize: training.batchSize ?? 128,
+      batchSize,
       shuffle: true,
       flipPairs,
       augment: training.augment,
@@ -62,12 +63,7 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
       throw new ConfigError(
         `preset ${name} trains with flips: pass flipPairs (the schema's columnFlipPairs)`,
       );
-    batchIteratorTrain = new FlipBatchIterator({
-      batchSize: training.batchSize ?? 128,
-      shuffle: true,
-      flipPairs,
-      mirror,
-    });
+    batchIteratorTrain = new FlipBatchIterator({ batchSize, shuffle: true, flipPairs, mirror });
   }
   return {
     ...rest,

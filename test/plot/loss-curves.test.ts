@@ -89,12 +89,13 @@ test('writeLossCurves writes a valid SVG and a PNG twice its size, and no temp f
 });
 
 test("the y axis names the run's loss: MSE by default, the one it trained with when given", () => {
-  const title = (options?: { lossName?: string }) =>
+  const title = (options?: { losses?: string[] }) =>
     (
       lossCurvesSpec([{ label: 'a', history: history(3, 0.1) }], options) as {
         encoding: { y: { title: string } };
       }
     ).encoding.y.title;
   assert.equal(title(), 'loss (MSE, scaled targets)');
-  assert.equal(title({ lossName: 'wing' }), 'loss (wing, scaled targets)');
+  assert.equal(title({ losses: ['wing'] }), 'loss (wing, scaled targets)');
+  assert.equal(title({ losses: ['mse', 'wing'] }), 'loss (MSE / wing, scaled targets)');
 });
