@@ -76,6 +76,7 @@ export { Rng } from './random/rng.js';
 
 // Training
 export { NeuralNet, type NeuralNetOptions, type LoadOptions } from './train/neural-net.js';
+export { meanTargets, OUTPUT_BIAS_RULES, type OutputBias } from './train/output-bias.js';
 export { makeEpochRecord, historyToJson, historyFromJson, type EpochRecord } from './train/history.js';
 export {
   BatchIterator,

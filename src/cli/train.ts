@@ -22,6 +22,7 @@ import {
 } from '../runs/train-config.js';
 import { type TrainRunResult, checkTrainingData, describeTrainingRows, trainRun } from '../runs/train-run.js';
 import type { NeuralNet } from '../train/neural-net.js';
+import { OUTPUT_BIAS_RULES, type OutputBias } from '../train/output-bias.js';
 import { isSynthetic, loadDataSource } from '../data/data-source.js';
 import { type CliContext, type CliIo, println } from './io.js';
 import { engineOption, parseFraction, parsePositiveInt, parseSchedule, parseSeed } from './options.js';
@@ -47,6 +48,7 @@ export interface TrainOptions {
   epsilon?: Schedule;
   weightDecay?: number;
   loss?: LossSpec;
+  outputBias?: OutputBias;
   patience?: number;
   masked?: boolean;
   batchSize?: number;
@@ -151,6 +153,7 @@ function withOverrides(input: TrainConfigInput, o: TrainOptions): TrainConfigInp
     ...(o.epsilon !== undefined ? { epsilon: o.epsilon } : {}),
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     ...(o.loss !== undefined ? { loss: o.loss } : {}),
+    ...(o.outputBias !== undefined ? { outputBias: o.outputBias } : {}),
     ...(o.patience !== undefined ? { patience: o.patience } : {}),
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(o.valid !== undefined ? { validSize: o.valid } : {}),
@@ -175,6 +178,7 @@ function checkResumeOptions(o: TrainOptions, net: string | undefined): void {
       'epsilon',
       'weightDecay',
       'loss',
+      'outputBias',
       'patience',
       'masked',
       'batchSize',
@@ -361,6 +365,12 @@ export function trainCommand(ctx: CliContext): Command {
       '--loss <name[:params]>',
       'mse (default), l1, smooth-l1[:BETA] or wing[:W[:EPSILON]], in target units (1 px = 1/48)',
       parseLossOption,
+    )
+    .addOption(
+      new Option(
+        '--output-bias <rule>',
+        "how the output bias starts: zeros (Lasagne's) or meanTargets (the training targets' mean shape)",
+      ).choices([...OUTPUT_BIAS_RULES]),
     )
     .option(
       '--patience <n>',

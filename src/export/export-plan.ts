@@ -38,7 +38,8 @@ const EXPORTABLE_OPTIONS: Record<string, readonly string[]> = {
   avgpool2d: ['kind', 'poolSize', 'name'],
   globalavgpool: ['kind', 'name'],
   batchnorm: ['kind', 'epsilon', 'alpha', 'activation', 'leakiness', 'name'],
-  dense: ['kind', 'units', 'activation', 'leakiness', 'name'],
+  // `init` says how training started W; the weights are what is exported.
+  dense: ['kind', 'units', 'activation', 'leakiness', 'init', 'name'],
   dropout: ['kind', 'rate', 'name'],
 };
 const EXPORTABLE_ACTIVATIONS = ['relu', 'linear', 'leakyRelu'];

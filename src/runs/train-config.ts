@@ -12,6 +12,7 @@ import { resolveLoss, type LossSpec } from '../nn/loss.js';
 import { ADAM_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../nn/optimizer.js';
 import { PRESET_NAMES, type PresetName, presetSpec, presetTraining } from '../nn/presets.js';
 import { type NetworkSpec, resolveSpec } from '../nn/spec.js';
+import { checkOutputBias, type OutputBias } from '../train/output-bias.js';
 
 /**
  * A value set linearly from start to stop over the epochs (start === stop:
@@ -49,6 +50,12 @@ export interface TrainConfig {
   weightDecay: number;
   /** The training loss, masking missing keypoints (default the masked MSE). */
   loss: LossSpec;
+  /**
+   * How the output bias starts: 'zeros' (Lasagne's) or 'meanTargets' (the
+   * training targets' mean shape). Default 'zeros'; the accuracy preset's is
+   * 'meanTargets'. Absent in configs written before it (they started at zeros).
+   */
+  outputBias: OutputBias;
   /** Flip augmentation (FlipBatchIterator with the schema's left/right pairs). */
   flip: boolean;
   /**
@@ -97,6 +104,7 @@ const KEYS: readonly (keyof TrainConfig)[] = [
   'epsilon',
   'weightDecay',
   'loss',
+  'outputBias',
   'flip',
   'mirror',
   'augment',
@@ -234,6 +242,13 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
       throw new ConfigError(`${where}: "loss": ${(error as Error).message}`);
     }
   }
+  if (input.outputBias !== undefined) {
+    try {
+      out.outputBias = checkOutputBias(input.outputBias, `"outputBias"`);
+    } catch (error) {
+      throw new ConfigError(`${where}: ${(error as Error).message}`);
+    }
+  }
   if (input.flip !== undefined) {
     if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
     out.flip = input.flip;
@@ -343,6 +358,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     ...rule,
     weightDecay: input.weightDecay ?? training.weightDecay ?? 0,
     loss: resolveLoss(input.loss ?? training.loss),
+    outputBias: input.outputBias ?? training.outputBias ?? 'zeros',
     flip: input.flip ?? training.flip,
     mirror: input.mirror ?? 'exact',
     augment: resolveAugmentInput(input.augment === undefined ? (training.augment ?? null) : input.augment),

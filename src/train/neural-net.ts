@@ -29,6 +29,7 @@ import { iteratorFromConfig } from './iterator-from-config.js';
 import { makeEpochRecord, type EpochRecord } from './history.js';
 import type { ModelContent } from './model-file.js';
 import { matchParams, type ParamsReport } from './params-transfer.js';
+import { checkOutputBias, meanTargets, withOutputBias, type OutputBias } from './output-bias.js';
 import { TrainSplit, type SplitIndices } from './train-split.js';
 
 type HookList = CallbackLike | CallbackLike[];
@@ -87,6 +88,13 @@ export interface NeuralNetOptions {
   handleInterrupt?: boolean;
   /** Free-form data saved with the net, e.g. `{ schema: 'kaggle15' }`. */
   metadata?: Record<string, unknown>;
+  /**
+   * How the output layer's bias starts on a fresh net: 'zeros' (default,
+   * Lasagne's) or 'meanTargets', the mean of the training rows' targets (the
+   * mean shape), set by the first `fit` before its first epoch. Nets loaded
+   * from a file or resumed keep their weights.
+   */
+  outputBias?: OutputBias;
   /**
    * Where the net's own messages go: the table when verbose (a PrintLog
    * without a stream), early stopping's and loadParamsFrom's reports, the
@@ -157,6 +165,8 @@ export class NeuralNet {
   readonly update: OptimizerName;
   /** The training loss, parameters filled in. */
   readonly loss: ResolvedLoss;
+  /** How the output bias starts on fresh weights. */
+  readonly outputBias: OutputBias;
   /** Why the last fit ended. */
   stopReason?: StopReason;
   /** What the last `loadParamsFrom` copied and skipped. */
@@ -168,6 +178,8 @@ export class NeuralNet {
   private network?: Network;
   private pendingWeights?: NamedTensor[];
   private pendingOptimizerState?: NamedTensor[];
+  /** The weights are initWeights' (not loaded, not yet trained): outputBias may still set the bias. */
+  private freshWeights = false;
   private stopRequested: StopReason | undefined;
   private fitting = false;
 
@@ -179,6 +191,7 @@ export class NeuralNet {
     this.seed = options.seed ?? 42;
     if (!Number.isFinite(this.seed))
       throw new ConfigError(`seed must be a finite number, got ${options.seed}`);
+    this.outputBias = checkOutputBias(options.outputBias ?? 'zeros', 'outputBias');
     this.regression = options.regression ?? true;
     if (!this.regression) throw new ConfigError('only regression nets are supported (regression: true)');
     this.maxEpochs = options.maxEpochs ?? 100;
@@ -293,6 +306,7 @@ export class NeuralNet {
       network.dispose();
       throw error;
     }
+    this.freshWeights = this.pendingWeights === undefined;
     this.pendingWeights = undefined;
     this.pendingOptimizerState = undefined;
     this.network = network;
@@ -423,6 +437,11 @@ export class NeuralNet {
     const split = this.splitRows(count, options.groups);
     if (split.train.length === 0) throw new ConfigError('no rows left to train on');
     await this.initialize();
+    if (this.freshWeights && this.outputBias === 'meanTargets' && this.epoch === 0) {
+      const bias = meanTargets(y, split.train, this.resolvedSpec.outputSize);
+      await this.net.setWeights(withOutputBias(this.resolvedSpec, await this.net.getWeights(), bias));
+    }
+    this.freshWeights = false;
     const target = options.epochs !== undefined ? this.epoch + options.epochs : this.maxEpochs;
     this.stopRequested = undefined;
     this.stopReason = undefined;
@@ -574,10 +593,11 @@ export class NeuralNet {
     return this.net.getOptimizerState();
   }
 
-  /** Replaces all parameters (names and shapes must match the spec). */
+  /** Replaces all parameters (names and shapes must match the spec); `outputBias` no longer applies. */
   async setWeights(weights: NamedTensor[]): Promise<void> {
     await this.initialize();
     await this.net.setWeights(weights);
+    this.freshWeights = false;
   }
 
   /**
@@ -606,6 +626,7 @@ export class NeuralNet {
     const mine = await this.getWeights();
     const report = matchParams(this.resolvedSpec, resolveSpec(sourceSpec), sourceWeights, mine);
     await this.net.setWeights(report.weights);
+    this.freshWeights = false;
     this.lastParamsReport = report;
     if (this.verbose > 0) {
       for (const c of report.copied)

@@ -76,6 +76,7 @@ export function presetNetOptions(name: PresetName | string, options: PresetNetOp
     ...(training.weightDecay !== undefined && rest.weightDecay === undefined
       ? { weightDecay: training.weightDecay }
       : {}),
+    ...(training.outputBias && rest.outputBias === undefined ? { outputBias: training.outputBias } : {}),
     batchIteratorTrain,
     callbacks: [...callbacks, ...(rest.callbacks ?? [])],
   };

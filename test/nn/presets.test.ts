@@ -151,13 +151,17 @@ test('conv8-bn-aug: eight batch-normed 3x3 convolutions down to 256 x 6 x 6, Ada
   assert.equal(spec.layers.filter((l) => l.kind === 'batchnorm').length, 8);
   assert.equal(spec.outputSize, 136);
   assert.equal(resolveSpec(presetSpec('conv8-bn-aug', 30)).outputSize, 30);
+  // The untrained net predicts the mean shape: zero output weights, the bias set from the training targets.
+  assert.equal((spec.layers.at(-1) as { init?: string }).init, 'zeros');
   const training = presetTraining('conv8-bn-aug');
+  assert.equal(training.outputBias, 'meanTargets');
   assert.equal(training.optimizer, 'adam');
   assert.deepEqual(training.loss, { kind: 'wing' });
   const options = presetNetOptions('conv8-bn-aug', { outputs: 136, flipPairs: ibug68.columnFlipPairs });
   assert.ok(options.batchIteratorTrain instanceof AugmentBatchIterator);
   assert.equal(options.batchIteratorTrain.batchSize, 64);
   assert.equal(options.update, 'adam');
+  assert.equal(options.outputBias, 'meanTargets');
   assert.deepEqual(options.loss, { kind: 'wing' });
   assert.equal(options.updateLearningRate, 0.001);
   // Adam has no momentum to schedule: only the learning rate's AdjustVariable.
@@ -196,6 +200,12 @@ test('conv8-bn-aug: eight batch-normed 3x3 convolutions down to 256 x 6 x 6, Ada
   for (const name of TUTORIAL_PRESET_NAMES) {
     assert.equal(presetTraining(name).augment, undefined);
     assert.equal(presetTraining(name).optimizer, undefined);
+    assert.equal(
+      presetTraining(name).outputBias,
+      undefined,
+      `${name} starts its bias at zero, as Lasagne does`,
+    );
+    assert.ok(presetSpec(name, 30).layers.every((l) => (l as { init?: string }).init === undefined));
     assert.equal(
       resolveTrainConfig({ preset: name, data: { source: 'x.csv', masked: false } }).loss.kind,
       'mse',

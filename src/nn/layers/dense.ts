@@ -17,8 +17,19 @@ export interface DenseLayerSpec extends ActivationOptions {
   units: number;
   /** Default 'relu'. */
   activation?: ActivationOptions['activation'];
+  /**
+   * How W starts: 'glorot' (default; Glorot-uniform, gain sqrt(2) for relu)
+   * or 'zeros'. Zeros suit an output layer: the net then starts by predicting
+   * its bias for every image (the mean shape, with the `outputBias:
+   * 'meanTargets'` training option), instead of random outputs that the first
+   * updates must cancel, which can silence the relu layer beneath it.
+   */
+  init?: DenseInit;
   name?: string;
 }
+
+export type DenseInit = 'glorot' | 'zeros';
+const DENSE_INITS: readonly DenseInit[] = ['glorot', 'zeros'];
 
 export type ResolvedDenseLayer = Omit<DenseLayerSpec, 'activation' | 'leakiness'> &
   ResolvedActivation &
@@ -31,6 +42,8 @@ export const denseLayer: LayerDefinition<DenseLayerSpec, ResolvedDenseLayer> = {
     if (!positiveInt(layer.units))
       throw new ShapeError(name, `units must be a positive integer, got ${layer.units}`);
     const activation = resolveActivation(name, layer, 'relu');
+    if (layer.init !== undefined && !DENSE_INITS.includes(layer.init))
+      throw new ShapeError(name, `init must be 'glorot' or 'zeros', got ${JSON.stringify(layer.init)}`);
     return {
       ...layer,
       ...activation,
@@ -41,7 +54,8 @@ export const denseLayer: LayerDefinition<DenseLayerSpec, ResolvedDenseLayer> = {
         {
           name: 'W',
           shape: [sizeOf(inputShape), layer.units],
-          init: { kind: 'glorot', gain: activationGain(activation) },
+          init:
+            layer.init === 'zeros' ? { kind: 'zeros' } : { kind: 'glorot', gain: activationGain(activation) },
         },
         { name: 'b', shape: [layer.units], init: { kind: 'zeros' } },
       ],
