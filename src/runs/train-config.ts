@@ -242,13 +242,8 @@ export function checkConfigInput(value: unknown, where: string): TrainConfigInpu
       throw new ConfigError(`${where}: "loss": ${(error as Error).message}`);
     }
   }
-  if (input.outputBias !== undefined) {
-    try {
-      out.outputBias = checkOutputBias(input.outputBias, `"outputBias"`);
-    } catch (error) {
-      throw new ConfigError(`${where}: ${(error as Error).message}`);
-    }
-  }
+  if (input.outputBias !== undefined)
+    out.outputBias = checkOutputBias(input.outputBias, `${where}: "outputBias"`);
   if (input.flip !== undefined) {
     if (typeof input.flip !== 'boolean') fail(where, 'flip', 'true or false', input.flip);
     out.flip = input.flip;

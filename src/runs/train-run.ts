@@ -607,7 +607,7 @@ async function trainInFolder(
       ...(config.epsilon ? { updateEpsilon: config.epsilon.start } : {}),
       weightDecay: config.weightDecay,
       loss: config.loss,
-      outputBias: config.outputBias ?? 'zeros',
+      outputBias: config.outputBias,
     });
     if (config.initFrom) {
       const copied = await net.loadParamsFrom(config.initFrom);

@@ -437,7 +437,7 @@ export class NeuralNet {
     const split = this.splitRows(count, options.groups);
     if (split.train.length === 0) throw new ConfigError('no rows left to train on');
     await this.initialize();
-    if (this.freshWeights && this.outputBias === 'meanTargets' && this.epoch === 0) {
+    if (this.freshWeights && this.outputBias === 'meanTargets') {
       const bias = meanTargets(y, split.train, this.resolvedSpec.outputSize);
       await this.net.setWeights(withOutputBias(this.resolvedSpec, await this.net.getWeights(), bias));
     }
