@@ -117,6 +117,11 @@ fp::LayerSpec parse_layer(const Napi::Object& o) {
   L.pool = int_prop(o, "poolSize");
   L.units = int_prop(o, "units");
   L.rate = static_cast<float>(number_prop(o, "rate", 0.0));
+  if (o.Get("frame").IsArray()) {
+    const std::vector<int64_t> frame = shape_prop(o, "frame");  // [height, width]
+    L.frame_h = frame.at(0);
+    L.frame_w = frame.at(1);
+  }
   L.in_shape = shape_prop(o, "inputShape");
   L.out_shape = shape_prop(o, "outputShape");
   return L;

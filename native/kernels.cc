@@ -1,5 +1,6 @@
 #include "kernels.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fp {
@@ -133,6 +134,42 @@ void adam_update(float* param, float* m, float* v, const float* grad, int64_t co
     m[i] = mi;
     v[i] = vi;
     param[i] -= step_size * mi / (std::sqrt(vi) + eps);
+  }
+}
+
+void softargmax_forward(const float* logits, float* prob, float* out, int64_t planes, int64_t cells,
+                        const float* cell_x, const float* cell_y) {
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < planes; k++) {
+    const float* z = logits + k * cells;
+    float* pk = prob + k * cells;
+    float top = z[0];
+    for (int64_t i = 1; i < cells; i++) top = std::max(top, z[i]);
+    double total = 0;
+    for (int64_t i = 0; i < cells; i++) {
+      pk[i] = std::exp(z[i] - top);
+      total += pk[i];
+    }
+    const float scale = static_cast<float>(1.0 / total);
+    double x = 0, y = 0;
+    for (int64_t i = 0; i < cells; i++) {
+      pk[i] *= scale;
+      x += static_cast<double>(pk[i]) * cell_x[i];
+      y += static_cast<double>(pk[i]) * cell_y[i];
+    }
+    out[2 * k] = static_cast<float>(x);
+    out[2 * k + 1] = static_cast<float>(y);
+  }
+}
+
+void softargmax_backward(const float* prob, const float* out, const float* diff_out, float* diff_logits,
+                         int64_t planes, int64_t cells, const float* cell_x, const float* cell_y) {
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < planes; k++) {
+    const float* pk = prob + k * cells;
+    float* d = diff_logits + k * cells;
+    const float ox = out[2 * k], oy = out[2 * k + 1], gx = diff_out[2 * k], gy = diff_out[2 * k + 1];
+    for (int64_t i = 0; i < cells; i++) d[i] = pk[i] * ((cell_x[i] - ox) * gx + (cell_y[i] - oy) * gy);
   }
 }
 

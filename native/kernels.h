@@ -37,4 +37,13 @@ void nesterov_update(float* param, float* velocity, const float* grad, int64_t c
 void adam_update(float* param, float* m, float* v, const float* grad, int64_t count, float step_size, float beta1,
                  float one_minus_beta1, float beta2, float one_minus_beta2, float eps, float decay);
 
+// Soft-argmax over `planes` planes of `cells` values each (sample-major NCHW):
+// prob = softmax of each plane; out[2k] = sum prob * cell_x, out[2k + 1] = sum
+// prob * cell_y (cell_x, cell_y: each cell's centre in target units).
+void softargmax_forward(const float* logits, float* prob, float* out, int64_t planes, int64_t cells,
+                        const float* cell_x, const float* cell_y);
+// Its backward from the forward's prob and out: d logit_i = prob_i ((cell_x_i - out_x) g_x + (cell_y_i - out_y) g_y).
+void softargmax_backward(const float* prob, const float* out, const float* diff_out, float* diff_logits,
+                         int64_t planes, int64_t cells, const float* cell_x, const float* cell_y);
+
 }  // namespace fp

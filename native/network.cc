@@ -698,6 +698,57 @@ struct PlanBuilder {
     return avg_pool_backward(l, g4, L.in_shape[1], L.in_shape[2]);
   }
 
+  // Soft-argmax (src/nn/layers/soft-argmax.ts): the input in plain NCHW, a
+  // softmax per channel plane kept for the backward, [n, 2C] expected centres.
+  std::shared_ptr<std::vector<float>> softargmax_cells(const LayerSpec& L) {
+    const int64_t h = L.in_shape[1], w = L.in_shape[2];
+    auto cells = std::make_shared<std::vector<float>>(static_cast<size_t>(2 * h * w));
+    auto centre = [](int64_t j, int64_t count, int64_t frame) {
+      const double half = frame / 2.0;
+      return static_cast<float>(((j + 0.5) * static_cast<double>(frame) / count - 0.5 - half) / half);
+    };
+    for (int64_t i = 0; i < h; i++)
+      for (int64_t j = 0; j < w; j++) {
+        (*cells)[i * w + j] = centre(j, w, L.frame_w);
+        (*cells)[h * w + i * w + j] = centre(i, h, L.frame_h);
+      }
+    return cells;
+  }
+
+  memory softargmax_forward(size_t l, const memory& cur) {
+    const LayerSpec& L = net.layers_[l];
+    const int64_t c = L.in_shape[0], cells = L.in_shape[1] * L.in_shape[2];
+    Fwd& r = f[l];
+    r.src = as_desc(cur, memory::desc(batch_dims(p.n, L.in_shape), dt::f32, tag::nchw), p.forward, L.name + ".src");
+    r.ws = memory(r.src.get_desc(), eng);  // the softmax
+    r.dst = memory(memory::desc({p.n, 2 * c}, dt::f32, tag::nc), eng);
+    auto grid = softargmax_cells(L);
+    const int64_t planes = p.n * c;
+    memory src = r.src, prob = r.ws, dst = r.dst;
+    add_fn(p.forward, L.name + ".fwd", [src, prob, dst, grid, planes, cells]() {
+      fp::softargmax_forward(data_of(src), data_of(prob), data_of(dst), planes, cells, grid->data(),
+                             grid->data() + cells);
+    });
+    return r.dst;
+  }
+
+  memory softargmax_backward(size_t l, const memory& g_in, bool need_dsrc) {
+    if (!need_dsrc) return g_in;
+    const LayerSpec& L = net.layers_[l];
+    const int64_t c = L.in_shape[0], cells = L.in_shape[1] * L.in_shape[2];
+    Fwd& r = f[l];
+    memory g = as_desc(g_in, r.dst.get_desc(), p.backward, L.name + ".diff");
+    memory gs(r.src.get_desc(), eng);
+    auto grid = softargmax_cells(L);
+    const int64_t planes = p.n * c;
+    memory prob = r.ws, dst = r.dst;
+    add_fn(p.backward, L.name + ".bwd", [prob, dst, g, gs, grid, planes, cells]() {
+      fp::softargmax_backward(data_of(prob), data_of(dst), data_of(g), data_of(gs), planes, cells, grid->data(),
+                              grid->data() + cells);
+    });
+    return gs;
+  }
+
   // Batch norm: oneDNN's batch normalisation with scale (gamma) and shift
   // (beta); in training on the batch's statistics (then the running ones are
   // updated, in training steps only), in inference on the running ones. A
@@ -902,6 +953,7 @@ const LayerBuilder kBuilders[] = {
     {LayerKind::BatchNorm, "batchnorm", &PlanBuilder::batchnorm_forward, &PlanBuilder::batchnorm_backward},
     {LayerKind::Dense, "dense", &PlanBuilder::dense_forward, &PlanBuilder::dense_backward},
     {LayerKind::Dropout, "dropout", &PlanBuilder::dropout_forward, &PlanBuilder::dropout_backward},
+    {LayerKind::SoftArgmax, "softargmax", &PlanBuilder::softargmax_forward, &PlanBuilder::softargmax_backward},
 };
 
 const LayerBuilder& builder(LayerKind kind) {

@@ -18,7 +18,7 @@ namespace fp {
 
 // The layer kinds of src/nn/layers/. Each has one forward and one backward
 // builder in network.cc, listed in its kBuilders table (docs/layers.md).
-enum class LayerKind { Input, Conv, Pool, AvgPool, GlobalAvgPool, BatchNorm, Dense, Dropout };
+enum class LayerKind { Input, Conv, Pool, AvgPool, GlobalAvgPool, BatchNorm, Dense, Dropout, SoftArgmax };
 
 // The kind of a spec's `kind` string; false when the engine has none of that name.
 bool parse_kind(const std::string& name, LayerKind& kind);
@@ -48,6 +48,7 @@ struct LayerSpec {
   float epsilon = 1e-5f, alpha = 0.1f;              // batchnorm
   int64_t units = 0;                                // dense
   float rate = 0;                                   // dropout
+  int64_t frame_h = 0, frame_w = 0;                 // softargmax: the network input's height and width
   std::vector<int64_t> in_shape, out_shape;
 };
 

@@ -30,6 +30,7 @@ export type { InputLayerSpec } from './layers/input.js';
 export type { LayerKind, LayerSpec, ResolvedLayer, ResolvedLayerOf } from './layers/index.js';
 export type { ParamInit, ParamShape } from './layers/layer.js';
 export type { MaxPool2dLayerSpec } from './layers/maxpool2d.js';
+export type { SoftArgmaxLayerSpec } from './layers/soft-argmax.js';
 export { sizeOf };
 
 /**
@@ -90,7 +91,7 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
     if (!definition) {
       throw new ShapeError(name, `unknown layer kind '${(layer as { kind: string }).kind}'`);
     }
-    const resolved = definition.resolve(layer, shape, name);
+    const resolved = definition.resolve(layer, shape, name, layers[0]?.outputShape ?? []);
     shape = resolved.outputShape;
     layers.push(resolved);
   });

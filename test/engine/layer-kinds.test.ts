@@ -1,6 +1,6 @@
 // Issue 13's layer kinds (conv2d with padding and stride, batch norm, average
-// and global average pooling, leaky relu) on both engines against the float64
-// reference (itself checked against central differences in
+// and global average pooling, leaky relu) and the soft-argmax head, on both
+// engines against the float64 reference (itself checked against central differences in
 // test/reference/reference-net.test.ts), at batch 1, 7 and 128, element by
 // element: inference outputs and loss, training-mode gradients, and one
 // training step's new weights and running statistics.
@@ -53,6 +53,23 @@ export const NEW_LAYER_NETS: Record<string, NetworkSpec> = {
       { kind: 'batchnorm', activation: 'relu', epsilon: 1e-3 },
       { kind: 'maxpool2d', poolSize: 1 },
       { kind: 'dense', units: 3, activation: 'linear' },
+    ],
+  },
+  'conv same relu + conv stride 2 + batch norm relu + conv 1x1 + soft-argmax (3 heatmaps, non-square)': {
+    layers: [
+      { kind: 'input', shape: [1, 12, 10] },
+      { kind: 'conv2d', filters: 8, kernelSize: 3, padding: 'same' },
+      { kind: 'conv2d', filters: 8, kernelSize: 3, padding: 'same', stride: 2, activation: 'linear' },
+      { kind: 'batchnorm', activation: 'relu' },
+      { kind: 'conv2d', filters: 3, kernelSize: 1, activation: 'linear' },
+      { kind: 'softargmax' },
+    ],
+  },
+  'conv same 16 filters (a blocked layout) + soft-argmax straight after': {
+    layers: [
+      { kind: 'input', shape: [2, 6, 6] },
+      { kind: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'linear' },
+      { kind: 'softargmax' },
     ],
   },
   'dense + batch norm on features + dense leaky relu + dense': {

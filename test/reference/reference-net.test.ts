@@ -69,6 +69,15 @@ const NETS: Record<string, NetworkSpec> = {
       { kind: 'dense', units: 2, activation: 'linear' },
     ],
   },
+  'conv 3x3 same stride 2 + batch norm relu + conv 1x1 + soft-argmax (non-square frame)': {
+    layers: [
+      { kind: 'input', shape: [2, 8, 10] },
+      { kind: 'conv2d', filters: 3, kernelSize: 3, padding: 'same', stride: 2, activation: 'linear' },
+      { kind: 'batchnorm', activation: 'relu' },
+      { kind: 'conv2d', filters: 3, kernelSize: 1, activation: 'linear' },
+      { kind: 'softargmax' },
+    ],
+  },
   'dense relu + dense linear on flat input': {
     layers: [
       { kind: 'input', shape: [7] },

@@ -343,7 +343,58 @@ const REFERENCE: { [K in LayerKind]: RefLayer<K> } = {
       return mask ? grad.map((v, k) => v * mask[k]) : Float64Array.from(grad);
     },
   },
+  softargmax: {
+    forward(layer, input, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const out = new Float64Array(n * 2 * c);
+      for (let k = 0; k < n * c; k++) {
+        const p = softmaxPlane(input, k, h * wd);
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < wd; j++) {
+            out[2 * k] += p[i * wd + j] * cellCentre(j, wd, layer.frame[1]);
+            out[2 * k + 1] += p[i * wd + j] * cellCentre(i, h, layer.frame[0]);
+          }
+      }
+      return out;
+    },
+    // Through the softmax's full Jacobian, dp_a/dz_b = p_a (delta_ab - p_b): slow and plain.
+    backward(layer, input, _output, grad, { n }) {
+      const [c, h, wd] = layer.inputShape;
+      const plane = h * wd;
+      const gradIn = new Float64Array(input.length);
+      for (let k = 0; k < n * c; k++) {
+        const p = softmaxPlane(input, k, plane);
+        const dp = new Float64Array(plane);
+        for (let a = 0; a < plane; a++) {
+          const x = cellCentre(a % wd, wd, layer.frame[1]);
+          const y = cellCentre(Math.floor(a / wd), h, layer.frame[0]);
+          dp[a] = grad[2 * k] * x + grad[2 * k + 1] * y;
+        }
+        for (let b = 0; b < plane; b++) {
+          let sum = 0;
+          for (let a = 0; a < plane; a++) sum += dp[a] * p[a] * ((a === b ? 1 : 0) - p[b]);
+          gradIn[k * plane + b] = sum;
+        }
+      }
+      return gradIn;
+    },
+  },
 };
+
+/** Softmax of the `plane` values of channel `k` (sample-major NCHW). */
+function softmaxPlane(input: Float64Array, k: number, plane: number): Float64Array {
+  const z = input.subarray(k * plane, (k + 1) * plane);
+  const top = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - top));
+  const total = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / total);
+}
+
+/** Centre of cell `j` of `cells` over a side of `frame` pixels (pixel centres at integers), in target units. */
+function cellCentre(j: number, cells: number, frame: number): number {
+  const pixel = ((j + 0.5) * frame) / cells - 0.5;
+  return (pixel - frame / 2) / (frame / 2);
+}
 
 type BatchNorm = ResolvedLayerOf<'batchnorm'>;
 

@@ -16,6 +16,7 @@ import {
 import { inputLayer, type InputLayerSpec, type ResolvedInputLayer } from './input.js';
 import type { LayerDefinition } from './layer.js';
 import { maxPool2dLayer, type MaxPool2dLayerSpec, type ResolvedMaxPool2dLayer } from './maxpool2d.js';
+import { softArgmaxLayer, type ResolvedSoftArgmaxLayer, type SoftArgmaxLayerSpec } from './soft-argmax.js';
 
 export type LayerSpec =
   | InputLayerSpec
@@ -25,7 +26,8 @@ export type LayerSpec =
   | GlobalAvgPoolLayerSpec
   | BatchNormLayerSpec
   | DenseLayerSpec
-  | DropoutLayerSpec;
+  | DropoutLayerSpec
+  | SoftArgmaxLayerSpec;
 
 /** A layer with its defaults filled in and its shapes computed. */
 export type ResolvedLayer =
@@ -36,7 +38,8 @@ export type ResolvedLayer =
   | ResolvedGlobalAvgPoolLayer
   | ResolvedBatchNormLayer
   | ResolvedDenseLayer
-  | ResolvedDropoutLayer;
+  | ResolvedDropoutLayer
+  | ResolvedSoftArgmaxLayer;
 
 export type LayerKind = LayerSpec['kind'];
 
@@ -54,4 +57,5 @@ export const LAYER_DEFINITIONS: {
   batchnorm: batchNormLayer,
   dense: denseLayer,
   dropout: dropoutLayer,
+  softargmax: softArgmaxLayer,
 };

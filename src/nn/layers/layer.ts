@@ -40,7 +40,8 @@ export interface LayerDefinition<Spec extends { kind: string }, Resolved extends
   readonly kind: Spec['kind'];
   /** Default names are this prefix plus a per-kind count: conv1, conv2, ... */
   readonly prefix: string;
-  resolve(layer: Spec, inputShape: number[], name: string): Resolved;
+  /** `networkInput` is the per-sample shape of the network's input layer (for layers placed in its frame). */
+  resolve(layer: Spec, inputShape: number[], name: string, networkInput: readonly number[]): Resolved;
 }
 
 export function positiveInt(value: unknown): value is number {
