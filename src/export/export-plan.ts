@@ -41,6 +41,7 @@ const EXPORTABLE_OPTIONS: Record<string, readonly string[]> = {
   // `init` says how training started W; the weights are what is exported.
   dense: ['kind', 'units', 'activation', 'leakiness', 'init', 'name'],
   dropout: ['kind', 'rate', 'name'],
+  softargmax: ['kind', 'name'],
 };
 const EXPORTABLE_ACTIVATIONS = ['relu', 'linear', 'leakyRelu'];
 /**

@@ -7,7 +7,7 @@
  *
  * Graph: input `input` [batch, C, H, W] (or [batch, features]) -> Conv (explicit
  * pads, strides) / Relu / LeakyRelu / MaxPool / AveragePool / GlobalAveragePool /
- * BatchNormalization / Flatten / Gemm nodes -> output `keypoints` [batch, outputs].
+ * BatchNormalization / Flatten / Gemm nodes (soft-argmax: Reshape / Softmax / MatMul / Reshape) -> output `keypoints` [batch, outputs].
  * Dropout is left out (it is the identity at inference); a batch norm right
  * after a linear conv or dense layer is folded into its weights (export-plan.ts).
  */
@@ -15,12 +15,14 @@ import type { NamedTensor } from '../engine/engine.js';
 import type { ModelContent } from '../train/model-file.js';
 import { exportMetadata, exportPlan, inferenceLayers, UnsupportedLayerError } from './export-plan.js';
 import { ProtoMessage } from './protobuf.js';
+import { softArgmaxKernel } from './tfjs-layers.js';
 
 /** ONNX IR version of opset 13 (ONNX 1.8). */
 const IR_VERSION = 7;
 const OPSET = 13;
 /** TensorProto.DataType.FLOAT */
 const FLOAT = 1;
+const INT64 = 7;
 /** AttributeProto.AttributeType */
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -57,6 +59,14 @@ function tensorProto(name: string, tensor: NamedTensor): ProtoMessage {
   return new ProtoMessage().varints(1, tensor.shape).varint(2, FLOAT).string(8, name).bytes(9, raw);
 }
 
+/** TensorProto.DataType.INT64, a 1-D tensor in raw little-endian bytes. */
+function int64TensorProto(name: string, values: number[]): ProtoMessage {
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return new ProtoMessage().varints(1, [values.length]).varint(2, INT64).string(8, name).bytes(9, raw);
+}
+
 /** ValueInfoProto of a float tensor whose first dimension is the symbolic `batch`. */
 function valueInfo(name: string, dims: number[]): ProtoMessage {
   const shape = new ProtoMessage().message(1, new ProtoMessage().string(2, 'batch'));
@@ -88,6 +98,11 @@ export function exportOnnx(content: ModelContent, options: { producerVersion?: s
   const weight = (tensor: NamedTensor) => {
     initializers.push(tensorProto(tensor.name, tensor));
     return tensor.name;
+  };
+  /** An int64 shape initializer (Reshape's second input; 0 keeps the batch dimension). */
+  const shape = (name: string, dims: number[]) => {
+    initializers.push(int64TensorProto(name, dims));
+    return name;
   };
   const activation = (layer: { name: string; activation: string; leakiness: number }) => {
     if (layer.activation === 'relu') add('Relu', layer.name, [current]);
@@ -151,6 +166,18 @@ export function exportOnnx(content: ModelContent, options: { producerVersion?: s
         add('Gemm', layer.name, [current, weight(layer.tensors.W), weight(layer.tensors.b)]);
         activation(layer);
         break;
+      case 'softargmax': {
+        // [batch, C, H, W] -> [batch, C, H*W] -> Softmax over the cells -> MatMul by the cell centres
+        // [H*W, 2] -> [batch, C, 2] -> [batch, 2C] (x0, y0, x1, y1, ...).
+        const [c, h, w] = layer.inputShape;
+        add('Reshape', `${layer.name}/cells`, [current, shape(`${layer.name}/cells_shape`, [0, c, h * w])]);
+        add('Softmax', layer.name, [current], [intAttr('axis', -1)]);
+        const centres = { name: `${layer.name}/centres`, shape: [h * w, 2], data: softArgmaxKernel(layer) };
+        add('MatMul', layer.name, [current, weight(centres)]);
+        add('Reshape', `${layer.name}/points`, [current, shape(`${layer.name}/points_shape`, [0, 2 * c])]);
+        spatial = false;
+        break;
+      }
       default:
         throw new UnsupportedLayerError(
           (layer as { name: string }).name,

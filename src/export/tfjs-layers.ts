@@ -13,10 +13,12 @@
  * Layers: Conv2D ('same' where facepoints' padding is exactly tfjs' 'same',
  * else a ZeroPadding2D before a 'valid' one), MaxPooling2D, AveragePooling2D,
  * GlobalAveragePooling2D, BatchNormalization (one not folded into the conv /
- * dense before it), Flatten, Dense, Dropout, with LeakyReLU or
+ * dense before it), Flatten, Dense, Dropout, soft-argmax as Reshape, Permute,
+ * Activation('softmax') and a fixed Dense, with LeakyReLU or
  * Activation('relu') layers where the activation is not inside the layer.
  */
 import type { NamedTensor } from '../engine/engine.js';
+import { softArgmaxGrid } from '../nn/layers/soft-argmax.js';
 import type { ModelContent } from '../train/model-file.js';
 import {
   exportMetadata,
@@ -48,6 +50,23 @@ export interface TfjsModelJson {
 export interface TfjsExport {
   modelJson: TfjsModelJson;
   shards: { name: string; bytes: Uint8Array }[];
+}
+
+/**
+ * A soft-argmax layer's cell centres as a [cells, 2] matrix (row i = h * W +
+ * w: its x, its y), which takes each heatmap's softmax to its expected point.
+ */
+export function softArgmaxKernel(layer: { inputShape: number[]; frame: [number, number] }): Float32Array {
+  const [, h, w] = layer.inputShape;
+  const gridX = softArgmaxGrid(w, layer.frame[1]);
+  const gridY = softArgmaxGrid(h, layer.frame[0]);
+  const kernel = new Float32Array(h * w * 2);
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++) {
+      kernel[(i * w + j) * 2] = gridX[j];
+      kernel[(i * w + j) * 2 + 1] = gridY[i];
+    }
+  return kernel;
 }
 
 /** Conv W [out, in, kh, kw] -> [kh, kw, in, out]. */
@@ -205,6 +224,19 @@ function topology(plan: ExportPlan): {
         weights.push({ name: `${layer.name}/kernel`, shape: [...w.shape], data });
         tensor(`${layer.name}/bias`, layer.tensors.b);
         activationAfter(layer, true);
+        break;
+      }
+      case 'softargmax': {
+        // NHWC [H, W, C] -> [C, H*W] -> softmax over the cells -> a bias-free Dense(2) of the cell
+        // centres -> [C, 2] -> flat x0, y0, x1, y1, ...
+        const [c, h, w] = layer.inputShape;
+        push('Reshape', { name: `${layer.name}_cells`, target_shape: [h * w, c] });
+        push('Permute', { name: `${layer.name}_planes`, dims: [2, 1] });
+        push('Activation', { name: `${layer.name}_softmax`, activation: 'softmax' });
+        push('Dense', { name: layer.name, units: 2, activation: 'linear', use_bias: false });
+        weights.push({ name: `${layer.name}/kernel`, shape: [h * w, 2], data: softArgmaxKernel(layer) });
+        push('Flatten', { name: `${layer.name}_flatten`, data_format: 'channels_last' });
+        spatialShape = null;
         break;
       }
       default:

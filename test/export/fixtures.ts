@@ -68,6 +68,16 @@ export const EXPORT_SPECS: Record<string, NetworkSpec> = {
       { kind: 'dense', units: 4, activation: 'linear' },
     ],
   },
+  // A heatmap head: a non-square frame, so the x and y cell centres differ, into soft-argmax.
+  'soft-argmax': {
+    layers: [
+      { kind: 'input', shape: [1, 12, 10] },
+      { kind: 'conv2d', filters: 4, kernelSize: 3, padding: 'same', stride: 2, activation: 'linear' },
+      { kind: 'batchnorm', activation: 'relu' },
+      { kind: 'conv2d', filters: 3, kernelSize: 1, activation: 'linear' },
+      { kind: 'softargmax' },
+    ],
+  },
   // An average pool straight into a dense layer (the H, W, C row order) with leaky relu.
   'avgpool-dense': {
     layers: [
