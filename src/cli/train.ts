@@ -299,12 +299,12 @@ export async function runTrain(
 
 export function trainCommand(ctx: CliContext): Command {
   return new Command('train')
-    .summary('train a preset (net1..net7, conv8-bn-aug) or a JSON config on a CSV or generated faces')
+    .summary(`train a preset (${PRESET_NAMES.join(', ')}) or a JSON config on a CSV or generated faces`)
     .description(
       'Trains a net and records the run in a folder: config.json, run.json (seed, data fingerprint, machine, engine, timings), ' +
         'history.json/.csv, model-best.fpm, model-last.fpm and loss.png/.svg. Prints the training table live. ' +
         'Ctrl-C stops after the current batch and saves; --resume DIR goes on from there. ' +
-        'NET is a preset (net1..net7, conv8-bn-aug; default net1) or a JSON file of settings (see docs/cli.md).',
+        `NET is a preset (${PRESET_NAMES.join(', ')}; default net1) or a JSON file of settings (see docs/cli.md).`,
     )
     .argument('[net]', 'preset name or JSON config file')
     .option('--data <source>', 'Kaggle-format CSV file, or synthetic:COUNT[:SEED] for generated faces')

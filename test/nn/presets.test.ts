@@ -139,6 +139,39 @@ test("net1..net7 keep the tutorial's flips when asked (mirror: 'tutorial'); the 
   }
 });
 
+test('conv8-bn-heatmap: eight batch-normed convolutions down to 128 x 12 x 12, a heatmap per keypoint, soft-argmax', () => {
+  const spec = resolveSpec(presetSpec('conv8-bn-heatmap', 136));
+  const convs = spec.layers.filter((l) => l.kind === 'conv2d');
+  assert.equal(convs.length, 9);
+  assert.deepEqual(
+    convs.map((l) => l.outputShape[1]),
+    [48, 48, 24, 24, 12, 12, 12, 12, 12],
+  );
+  assert.deepEqual(convs.at(-1)!.outputShape, [68, 12, 12]);
+  assert.equal(spec.layers.filter((l) => l.kind === 'batchnorm').length, 8);
+  assert.equal(spec.layers.at(-1)!.kind, 'softargmax');
+  assert.equal(spec.outputSize, 136);
+  assert.ok(!spec.layers.some((l) => l.kind === 'dense'), 'no dense head');
+  assert.deepEqual(resolveSpec(presetSpec('conv8-bn-heatmap', 30)).layers.at(-2)!.outputShape, [15, 12, 12]);
+  assert.throws(() => presetSpec('conv8-bn-heatmap', 31), /x, y pairs.*even number of outputs, got 31/);
+  // The recipe of conv8-bn-aug, but the head has no bias to start at the mean shape.
+  const training = presetTraining('conv8-bn-heatmap');
+  assert.deepEqual({ ...training, outputBias: 'meanTargets' }, presetTraining('conv8-bn-aug'));
+  assert.equal(training.outputBias, undefined);
+  const options = presetNetOptions('conv8-bn-heatmap', { outputs: 136, flipPairs: ibug68.columnFlipPairs });
+  assert.ok(options.batchIteratorTrain instanceof AugmentBatchIterator);
+  assert.equal(options.update, 'adam');
+  assert.equal(options.outputBias ?? 'zeros', 'zeros');
+  const config = resolveTrainConfig({
+    preset: 'conv8-bn-heatmap',
+    schema: 'ibug68',
+    data: { source: 'x.csv', masked: false },
+  });
+  assert.equal(config.outputBias, 'zeros');
+  assert.deepEqual(config.augment, { ...DEFAULT_AUGMENT, mirror: false });
+  assert.equal(config.maxEpochs, 150);
+});
+
 test('conv8-bn-aug: eight batch-normed 3x3 convolutions down to 256 x 6 x 6, Adam, the wing loss, augmentation', () => {
   const spec = resolveSpec(presetSpec('conv8-bn-aug', 136));
   const convs = spec.layers.filter((l) => l.kind === 'conv2d');
