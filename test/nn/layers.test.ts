@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ShapeError } from '../../src/errors.js';
 import { initWeights } from '../../src/nn/init.js';
+import { softArgmaxGrid } from '../../src/nn/layers/soft-argmax.js';
 import { resolveSpec, weightInfos, type LayerSpec } from '../../src/nn/spec.js';
 
 const on = (shape: number[], ...layers: LayerSpec[]) =>
@@ -117,4 +118,30 @@ test('batch norm: per channel or feature; gamma and beta trainable, mean and var
   );
   assert.throws(() => on([3], { kind: 'batchnorm', epsilon: 0 }), /epsilon must be a positive number/);
   assert.throws(() => on([3], { kind: 'batchnorm', alpha: 2 }), /alpha must be in \[0, 1\]/);
+});
+
+test('softargmax: [C, H, W] heatmaps -> 2C outputs, its cells centred in the input frame, no tensors', () => {
+  const spec = resolveSpec({
+    layers: [
+      { kind: 'input', shape: [1, 96, 80] },
+      { kind: 'conv2d', filters: 5, kernelSize: 3, padding: 'same', stride: 8, activation: 'linear' },
+      { kind: 'softargmax' },
+    ],
+  });
+  const head = spec.layers[2];
+  assert.equal(head.name, 'output');
+  assert.deepEqual(head.inputShape, [5, 12, 10]);
+  assert.deepEqual(head.outputShape, [10]);
+  assert.deepEqual('frame' in head && head.frame, [96, 80]);
+  assert.deepEqual(head.params, []);
+  assert.deepEqual(
+    weightInfos(spec).map((w) => w.key),
+    ['conv1.W', 'conv1.b'],
+  );
+  // 12 cells over the 96 frame: the first is centred on pixel 3.5, the last on 91.5; (v - 48) / 48.
+  const grid = softArgmaxGrid(12, 96);
+  assert.equal(grid[0], (3.5 - 48) / 48);
+  assert.equal(grid[11], (91.5 - 48) / 48);
+  assert.ok(Math.abs(grid[5] + grid[6] - 2 * ((47.5 - 48) / 48)) < 1e-12, 'symmetric about pixel 47.5');
+  assert.throws(() => on([7], { kind: 'softargmax' }), /softargmax needs a \[channels, height, width\]/);
 });
