@@ -49,7 +49,7 @@ export {
   weightInfos,
   type WeightInfo,
 } from './nn/spec.js';
-export { softArgmaxGrid, type SoftArgmaxLayerSpec } from './nn/layers/soft-argmax.js';
+export { softArgmaxGrid, softArgmaxCentres, type SoftArgmaxLayerSpec } from './nn/layers/soft-argmax.js';
 export { initWeights } from './nn/init.js';
 export {
   resolveLoss,

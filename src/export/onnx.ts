@@ -12,10 +12,10 @@
  * after a linear conv or dense layer is folded into its weights (export-plan.ts).
  */
 import type { NamedTensor } from '../engine/engine.js';
+import { softArgmaxCentres } from '../nn/layers/soft-argmax.js';
 import type { ModelContent } from '../train/model-file.js';
 import { exportMetadata, exportPlan, inferenceLayers, UnsupportedLayerError } from './export-plan.js';
 import { ProtoMessage } from './protobuf.js';
-import { softArgmaxKernel } from './tfjs-layers.js';
 
 /** ONNX IR version of opset 13 (ONNX 1.8). */
 const IR_VERSION = 7;
@@ -172,7 +172,7 @@ export function exportOnnx(content: ModelContent, options: { producerVersion?: s
         const [c, h, w] = layer.inputShape;
         add('Reshape', `${layer.name}/cells`, [current, shape(`${layer.name}/cells_shape`, [0, c, h * w])]);
         add('Softmax', layer.name, [current], [intAttr('axis', -1)]);
-        const centres = { name: `${layer.name}/centres`, shape: [h * w, 2], data: softArgmaxKernel(layer) };
+        const centres = { name: `${layer.name}/centres`, shape: [h * w, 2], data: softArgmaxCentres(layer) };
         add('MatMul', layer.name, [current, weight(centres)]);
         add('Reshape', `${layer.name}/points`, [current, shape(`${layer.name}/points_shape`, [0, 2 * c])]);
         spatial = false;

@@ -18,7 +18,7 @@
  * Activation('relu') layers where the activation is not inside the layer.
  */
 import type { NamedTensor } from '../engine/engine.js';
-import { softArgmaxGrid } from '../nn/layers/soft-argmax.js';
+import { softArgmaxCentres } from '../nn/layers/soft-argmax.js';
 import type { ModelContent } from '../train/model-file.js';
 import {
   exportMetadata,
@@ -50,23 +50,6 @@ export interface TfjsModelJson {
 export interface TfjsExport {
   modelJson: TfjsModelJson;
   shards: { name: string; bytes: Uint8Array }[];
-}
-
-/**
- * A soft-argmax layer's cell centres as a [cells, 2] matrix (row i = h * W +
- * w: its x, its y), which takes each heatmap's softmax to its expected point.
- */
-export function softArgmaxKernel(layer: { inputShape: number[]; frame: [number, number] }): Float32Array {
-  const [, h, w] = layer.inputShape;
-  const gridX = softArgmaxGrid(w, layer.frame[1]);
-  const gridY = softArgmaxGrid(h, layer.frame[0]);
-  const kernel = new Float32Array(h * w * 2);
-  for (let i = 0; i < h; i++)
-    for (let j = 0; j < w; j++) {
-      kernel[(i * w + j) * 2] = gridX[j];
-      kernel[(i * w + j) * 2 + 1] = gridY[i];
-    }
-  return kernel;
 }
 
 /** Conv W [out, in, kh, kw] -> [kh, kw, in, out]. */
@@ -234,7 +217,7 @@ function topology(plan: ExportPlan): {
         push('Permute', { name: `${layer.name}_planes`, dims: [2, 1] });
         push('Activation', { name: `${layer.name}_softmax`, activation: 'softmax' });
         push('Dense', { name: layer.name, units: 2, activation: 'linear', use_bias: false });
-        weights.push({ name: `${layer.name}/kernel`, shape: [h * w, 2], data: softArgmaxKernel(layer) });
+        weights.push({ name: `${layer.name}/kernel`, shape: [h * w, 2], data: softArgmaxCentres(layer) });
         push('Flatten', { name: `${layer.name}_flatten`, data_format: 'channels_last' });
         spatialShape = null;
         break;

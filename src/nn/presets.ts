@@ -157,6 +157,16 @@ function bnConvStack(
   return layers;
 }
 
+/** The first six stages both accuracy presets share: 96 -> 48 -> 24 -> 12 with 24/32, 64 and 128 channels. */
+const DOWN_TO_12 = [
+  [24, 2],
+  [32, 1],
+  [64, 2],
+  [64, 1],
+  [128, 2],
+  [128, 1],
+] as const;
+
 /**
  * conv8-bn-aug's layers: eight convolutions, 96 -> 48 -> 24 -> 12 -> 6 with
  * 24/32, 64, 128 and 256 channels, then a 256-unit dense layer on the
@@ -164,16 +174,7 @@ function bnConvStack(
  * is what the output needs) and the output. About 0.23 GFLOP per image forward.
  */
 function conv8Bn(outputs: number): LayerSpec[] {
-  const layers = bnConvStack([
-    [24, 2],
-    [32, 1],
-    [64, 2],
-    [64, 1],
-    [128, 2],
-    [128, 1],
-    [256, 2],
-    [256, 1],
-  ]);
+  const layers = bnConvStack([...DOWN_TO_12, [256, 2], [256, 1]]);
   layers.push({ kind: 'dense', units: 256, name: 'hidden' });
   layers.push({ kind: 'dropout', rate: 0.1, name: 'dropout' });
   // Zero weights and (outputBias 'meanTargets') the mean shape as bias: the
@@ -190,8 +191,8 @@ function conv8Bn(outputs: number): LayerSpec[] {
  * 24/32, 64 and 128 channels; the last two are 5x5 and stay at 12x12 (no
  * 6x6 stage: their receptive field, 107 pixels, covers the face, which the
  * jaw's points need; with 3x3 ones, 75 pixels, the jaw's error was 10 %
- * higher), then one 1x1 linear
- * convolution per keypoint (its 12x12 heatmap of logits) and the soft-argmax
+ * higher), then one 1x1 linear convolution per keypoint (its 12x12 heatmap
+ * of logits) and the soft-argmax
  * (`layers/soft-argmax.ts`): each point is its heatmap's expected cell
  * centre. No dense layer: the head has 129 weights per keypoint instead of a
  * dense head's 2.4 million in all, and what it learns about a point holds at
@@ -204,16 +205,7 @@ function conv8BnHeatmap(outputs: number): LayerSpec[] {
       `conv8-bn-heatmap predicts x, y pairs (one heatmap per keypoint), so it needs an even number of outputs, got ${outputs}`,
     );
   }
-  const layers = bnConvStack([
-    [24, 2],
-    [32, 1],
-    [64, 2],
-    [64, 1],
-    [128, 2],
-    [128, 1],
-    [128, 1, 5],
-    [128, 1, 5],
-  ]);
+  const layers = bnConvStack([...DOWN_TO_12, [128, 1, 5], [128, 1, 5]]);
   layers.push({
     kind: 'conv2d',
     filters: outputs / 2,

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors.js';
-import { softArgmaxGrid } from '../../nn/layers/soft-argmax.js';
+import { softArgmaxCentres } from '../../nn/layers/soft-argmax.js';
 import type { LayerKind, ResolvedLayerOf } from '../../nn/spec.js';
 import type { DropoutMaskFn } from '../engine.js';
 import { flattenChw, nchwValuesToTfjs } from './layout.js';
@@ -110,23 +110,8 @@ export const TFJS_LAYERS: { [K in LayerKind]: TfjsLayerBuilder<K> } = {
   // NHWC [n, H, W, C] -> per channel a softmax over the H x W cells -> [n, C] expected x and y -> [n, 2C] (x0, y0, ...).
   softargmax: (layer, x) => {
     const [n, h, w, c] = x.shape;
-    const logits = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n, c, h * w]);
-    const p = tf.softmax(logits);
-    const gridX = softArgmaxGrid(w, layer.frame[1]);
-    const gridY = softArgmaxGrid(h, layer.frame[0]);
-    const cellX = new Float32Array(h * w);
-    const cellY = new Float32Array(h * w);
-    for (let i = 0; i < h; i++)
-      for (let j = 0; j < w; j++) {
-        cellX[i * w + j] = gridX[j];
-        cellY[i * w + j] = gridY[i];
-      }
-    const xy = tf.matMul(
-      tf.reshape(p, [n * c, h * w]),
-      tf.tensor2d([...cellX, ...cellY], [2, h * w]),
-      false,
-      true,
-    );
+    const logits = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n * c, h * w]);
+    const xy = tf.matMul(tf.softmax(logits), tf.tensor2d(softArgmaxCentres(layer), [h * w, 2]));
     return tf.reshape(xy, [n, 2 * c]);
   },
 };

@@ -72,3 +72,24 @@ export const softArgmaxLayer: LayerDefinition<SoftArgmaxLayerSpec, ResolvedSoftA
     };
   },
 };
+
+/**
+ * A soft-argmax layer's cell centres as a [cells, 2] matrix, row h * W + w
+ * holding that cell's x and y: a heatmap's softmax (a row vector over the
+ * cells) times it is the heatmap's expected point.
+ *
+ * @example
+ * softArgmaxCentres({ inputShape: [68, 12, 12], frame: [96, 96] }); // 144 rows of (x, y)
+ */
+export function softArgmaxCentres(layer: { inputShape: number[]; frame: [number, number] }): Float32Array {
+  const [, h, w] = layer.inputShape;
+  const gridX = softArgmaxGrid(w, layer.frame[1]);
+  const gridY = softArgmaxGrid(h, layer.frame[0]);
+  const centres = new Float32Array(h * w * 2);
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++) {
+      centres[(i * w + j) * 2] = gridX[j];
+      centres[(i * w + j) * 2 + 1] = gridY[i];
+    }
+  return centres;
+}
